@@ -1,0 +1,275 @@
+package ginfresh
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+)
+
+// TokenType tells access tokens from refresh tokens. Each kind is refused
+// wherever the other is expected.
+type TokenType uint8
+
+const (
+	// AccessToken is presented to protected routes (JWT "typ": "at+jwt", RFC 9068).
+	AccessToken TokenType = iota + 1
+	// RefreshToken is presented only to the refresh and logout endpoints.
+	RefreshToken
+)
+
+func (t TokenType) String() string {
+	switch t {
+	case AccessToken:
+		return "access"
+	case RefreshToken:
+		return "refresh"
+	}
+	return "unknown"
+}
+
+// Claims is what a verified token says. Guards and handlers read it from the
+// gin context with [ClaimsFrom]; treat it as read-only, because the same value
+// may be served to many requests from the verified-token cache.
+//
+// Registered claims keep their golang-jwt types so Claims satisfies
+// [jwt.Claims]. IssuedAt keeps millisecond precision (RFC 7519 allows
+// fractional NumericDates) so that revoking a subject's sessions never
+// catches a token minted a moment after the revocation.
+type Claims struct {
+	jwt.RegisteredClaims
+
+	// Fresh is true only for access tokens minted by a password check
+	// (login or fresh-login), never for refreshed ones.
+	Fresh bool `json:"fresh,omitempty"`
+	// AuthTime is when the user last proved the password. Refreshing
+	// copies it, so a refreshed token never looks newer than its login.
+	AuthTime *jwt.NumericDate `json:"auth_time,omitempty"`
+	// SessionID names the refresh-token family (the login session) a
+	// refresh token belongs to. Empty in access tokens.
+	SessionID string `json:"sid,omitempty"`
+	// Extra holds custom claims to add when minting a token. Verified
+	// tokens leave it nil: read custom claims with [Claims.Get].
+	Extra map[string]any `json:"-"`
+
+	// raw is the verified payload, kept so custom claims can be decoded on
+	// demand instead of on every request.
+	raw []byte
+}
+
+var _ jwt.ClaimsValidator = (*Claims)(nil)
+
+// Validate implements [jwt.ClaimsValidator]: the subject must be non-empty.
+func (c *Claims) Validate() error {
+	if c.Subject == "" {
+		return fmt.Errorf("%w: sub is empty", jwt.ErrTokenInvalidSubject)
+	}
+	return nil
+}
+
+// Get decodes the custom claim name into v and reports whether it was present.
+func (c *Claims) Get(name string, v any) (bool, error) {
+	if c.Extra != nil {
+		val, ok := c.Extra[name]
+		if !ok {
+			return false, nil
+		}
+		b, err := json.Marshal(val)
+		if err != nil {
+			return true, err
+		}
+		return true, json.Unmarshal(b, v)
+	}
+	if len(c.raw) == 0 {
+		return false, nil
+	}
+	var all map[string]json.RawMessage
+	if err := json.Unmarshal(c.raw, &all); err != nil {
+		return false, err
+	}
+	val, ok := all[name]
+	if !ok {
+		return false, nil
+	}
+	return true, json.Unmarshal(val, v)
+}
+
+// registered lists the claim names ginfresh owns; custom claims may not
+// replace them.
+var registered = map[string]bool{
+	"iss": true, "sub": true, "aud": true, "exp": true, "nbf": true, "iat": true,
+	"jti": true, "fresh": true, "auth_time": true, "sid": true,
+}
+
+// customClaims returns the custom claims of a verified token, for carrying
+// them from a refresh token into the tokens minted from it.
+func (c *Claims) customClaims() (map[string]any, error) {
+	if c.Extra != nil {
+		return c.Extra, nil
+	}
+	if len(c.raw) == 0 {
+		return nil, nil
+	}
+	var all map[string]any
+	if err := json.Unmarshal(c.raw, &all); err != nil {
+		return nil, err
+	}
+	for k := range all {
+		if registered[k] {
+			delete(all, k)
+		}
+	}
+	if len(all) == 0 {
+		return nil, nil
+	}
+	return all, nil
+}
+
+// wireClaims is the JSON shape of a token payload. Dates are decoded as plain
+// numbers (no allocation, no truncation to jwt.TimePrecision) and converted
+// after range checks; zero counts as absent.
+type wireClaims struct {
+	Issuer    string           `json:"iss"`
+	Subject   string           `json:"sub"`
+	Audience  jwt.ClaimStrings `json:"aud"`
+	ExpiresAt float64          `json:"exp"`
+	NotBefore float64          `json:"nbf"`
+	IssuedAt  float64          `json:"iat"`
+	ID        string           `json:"jti"`
+	Fresh     bool             `json:"fresh"`
+	AuthTime  float64          `json:"auth_time"`
+	SessionID string           `json:"sid"`
+}
+
+// maxNumericDate keeps decoded dates in a range time.Time represents exactly
+// (year 5138); anything larger is a forged or broken token.
+const maxNumericDate = 1e11
+
+var errDateRange = errors.New("date out of range")
+
+// claimsBlock lets one allocation hold the claims and their dates.
+type claimsBlock struct {
+	claims Claims
+	dates  [4]jwt.NumericDate
+}
+
+func setDate(dst **jwt.NumericDate, slot *jwt.NumericDate, v float64) error {
+	if v == 0 {
+		return nil
+	}
+	if v < 0 || v > maxNumericDate {
+		return fmt.Errorf("%w: %w", jwt.ErrInvalidType, errDateRange)
+	}
+	sec, frac := math.Modf(v)
+	slot.Time = time.Unix(int64(sec), int64(frac*1e9)).Round(time.Millisecond)
+	*dst = slot
+	return nil
+}
+
+// UnmarshalJSON decodes a token payload strictly: duplicate claim names,
+// mistyped values and out-of-range dates are errors. Formats call it on a
+// verified payload.
+func (c *Claims) UnmarshalJSON(payload []byte) error {
+	d, err := decodeClaims(bytes.Clone(payload))
+	if err != nil {
+		return err
+	}
+	*c = *d
+	return nil
+}
+
+// decodeClaims parses a verified payload, which it keeps: unknown claims are
+// decoded from it only when asked for.
+func decodeClaims(payload []byte) (*Claims, error) {
+	if err := checkDuplicateKeys(payload); err != nil {
+		return nil, err
+	}
+	var w wireClaims
+	if err := json.Unmarshal(payload, &w); err != nil {
+		return nil, fmt.Errorf("%w: %w", jwt.ErrTokenMalformed, err)
+	}
+	blk := &claimsBlock{}
+	c := &blk.claims
+	c.raw = payload
+	c.Issuer, c.Subject, c.Audience, c.ID = w.Issuer, w.Subject, w.Audience, w.ID
+	c.Fresh, c.SessionID = w.Fresh, w.SessionID
+	for i, d := range []struct {
+		dst **jwt.NumericDate
+		v   float64
+	}{{&c.ExpiresAt, w.ExpiresAt}, {&c.NotBefore, w.NotBefore}, {&c.IssuedAt, w.IssuedAt}, {&c.AuthTime, w.AuthTime}} {
+		if err := setDate(d.dst, &blk.dates[i], d.v); err != nil {
+			return nil, err
+		}
+	}
+	return c, nil
+}
+
+// MarshalJSON renders the payload: registered claims first, then custom
+// ones, which may not replace them. Hand-written because it runs on every
+// login and refresh and because iat keeps milliseconds.
+func (c *Claims) MarshalJSON() ([]byte, error) {
+	b := make([]byte, 0, 256)
+	b = append(b, '{')
+	str := func(name, v string) {
+		if len(b) > 1 {
+			b = append(b, ',')
+		}
+		b = appendJSONString(append(append(append(b, '"'), name...), '"', ':'), v)
+	}
+	date := func(name string, d *jwt.NumericDate, millis bool) {
+		if d == nil {
+			return
+		}
+		b = append(append(append(append(b, ','), '"'), name...), '"', ':')
+		if millis {
+			ms := d.UnixMilli()
+			b = strconv.AppendInt(b, ms/1000, 10)
+			if r := ms % 1000; r != 0 {
+				b = append(b, '.', byte('0'+r/100), byte('0'+r/10%10), byte('0'+r%10))
+			}
+			return
+		}
+		b = strconv.AppendInt(b, d.Unix(), 10)
+	}
+	str("sub", c.Subject)
+	if c.Issuer != "" {
+		str("iss", c.Issuer)
+	}
+	if len(c.Audience) > 0 {
+		aud, err := json.Marshal([]string(c.Audience))
+		if err != nil {
+			return nil, err
+		}
+		b = append(append(b, `,"aud":`...), aud...)
+	}
+	date("exp", c.ExpiresAt, false)
+	date("nbf", c.NotBefore, false)
+	date("iat", c.IssuedAt, true)
+	if c.ID != "" {
+		str("jti", c.ID)
+	}
+	if c.Fresh {
+		b = append(b, `,"fresh":true`...)
+	}
+	date("auth_time", c.AuthTime, false)
+	if c.SessionID != "" {
+		str("sid", c.SessionID)
+	}
+	for k, v := range c.Extra {
+		if registered[k] {
+			return nil, fmt.Errorf("ginfresh: custom claim %q would replace a registered claim", k)
+		}
+		val, err := json.Marshal(v)
+		if err != nil {
+			return nil, fmt.Errorf("ginfresh: custom claim %q: %w", k, err)
+		}
+		b = append(appendJSONString(append(b, ','), k), ':')
+		b = append(b, val...)
+	}
+	return append(b, '}'), nil
+}

@@ -1,0 +1,196 @@
+package ginfresh
+
+import (
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/hmac"
+	"crypto/rsa"
+	"crypto/sha256"
+	"crypto/sha512"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"hash"
+	"sync"
+
+	"github.com/golang-jwt/jwt/v5"
+)
+
+// MinHMACKeySize is the shortest HMAC secret accepted, in bytes (RFC 7518
+// §3.2 asks for a key at least as long as the hash output of HS256).
+const MinHMACKeySize = 32
+
+// minRSABits is the smallest RSA modulus accepted (RFC 7518 §3.3).
+const minRSABits = 2048
+
+// Key is one key bound to exactly one algorithm (RFC 8725 §3.1). A token is
+// checked with the key its kid names, and only if its alg is that key's
+// algorithm; the token's alg never chooses how it is verified.
+type Key struct {
+	id     string
+	alg    string
+	method jwt.SigningMethod
+	// private signs; nil for a verification-only key.
+	private any
+	// public verifies: the public half, or the secret for HMAC.
+	public any
+	// hmac pools keyed hashers so verification allocates nothing.
+	hmac *sync.Pool
+}
+
+// ID returns the key's kid.
+func (k *Key) ID() string { return k.id }
+
+// Algorithm returns the JWS algorithm the key is bound to.
+func (k *Key) Algorithm() string { return k.alg }
+
+// CanSign reports whether the key holds private (or secret) material.
+func (k *Key) CanSign() bool { return k.private != nil }
+
+// Public returns the public key, or nil for an HMAC secret.
+func (k *Key) Public() crypto.PublicKey {
+	if k.hmac != nil {
+		return nil
+	}
+	return k.public
+}
+
+var hmacHashes = map[string]func() hash.Hash{
+	"HS256": sha256.New,
+	"HS384": sha512.New384,
+	"HS512": sha512.New,
+}
+
+// NewHMACKey binds a shared secret of at least [MinHMACKeySize] bytes to one
+// of HS256, HS384 or HS512. With an empty id, the kid is derived from the
+// secret by a one-way hash, so every instance sharing the secret agrees on it.
+func NewHMACKey(id, alg string, secret []byte) (*Key, error) {
+	newHash, ok := hmacHashes[alg]
+	if !ok {
+		return nil, fmt.Errorf("algorithm %q is not an HMAC algorithm (use HS256, HS384 or HS512)", alg)
+	}
+	if len(secret) < MinHMACKeySize {
+		return nil, fmt.Errorf("HMAC key is %d bytes, at least %d are required", len(secret), MinHMACKeySize)
+	}
+	secret = append([]byte(nil), secret...) // the caller may reuse its slice
+	if id == "" {
+		sum := sha256.Sum256(append([]byte("ginfresh kid\x00"+alg+"\x00"), secret...))
+		id = base64.RawURLEncoding.EncodeToString(sum[:12])
+	}
+	k := &Key{id: id, alg: alg, method: jwt.GetSigningMethod(alg), private: secret, public: secret}
+	k.hmac = &sync.Pool{New: func() any { return hmac.New(newHash, secret) }}
+	return k, nil
+}
+
+// NewSigningKey binds a private key to an asymmetric algorithm: RS256
+// (*rsa.PrivateKey), PS256 (*rsa.PrivateKey), ES256 (*ecdsa.PrivateKey on
+// P-256) or EdDSA (ed25519.PrivateKey). Its public half verifies.
+func NewSigningKey(id, alg string, private crypto.Signer) (*Key, error) {
+	if private == nil {
+		return nil, errors.New("private key is nil")
+	}
+	k, err := NewVerificationKey(id, alg, private.Public())
+	if err != nil {
+		return nil, err
+	}
+	switch p := private.(type) {
+	case ed25519.PrivateKey:
+		k.private = p
+	case *ed25519.PrivateKey:
+		k.private = *p
+	default:
+		k.private = private
+	}
+	return k, nil
+}
+
+// NewVerificationKey binds a public key to one asymmetric algorithm, for
+// tokens signed elsewhere or by a retired signing key. With an empty id the
+// kid is the key's RFC 7638 thumbprint.
+func NewVerificationKey(id, alg string, public crypto.PublicKey) (*Key, error) {
+	if err := checkKeyType(alg, public); err != nil {
+		return nil, err
+	}
+	if p, ok := public.(*ed25519.PublicKey); ok {
+		public = *p
+	}
+	if id == "" {
+		tp, err := thumbprint(public)
+		if err != nil {
+			return nil, err
+		}
+		id = tp
+	}
+	return &Key{id: id, alg: alg, method: jwt.GetSigningMethod(alg), public: public}, nil
+}
+
+func checkKeyType(alg string, public crypto.PublicKey) error {
+	switch alg {
+	case "RS256", "RS384", "RS512", "PS256", "PS384", "PS512":
+		k, ok := public.(*rsa.PublicKey)
+		if !ok {
+			return fmt.Errorf("%s needs an RSA key, got %T", alg, public)
+		}
+		if k.N.BitLen() < minRSABits {
+			return fmt.Errorf("RSA key is %d bits, at least %d are required", k.N.BitLen(), minRSABits)
+		}
+	case "ES256", "ES384", "ES512":
+		k, ok := public.(*ecdsa.PublicKey)
+		if !ok {
+			return fmt.Errorf("%s needs an ECDSA key, got %T", alg, public)
+		}
+		want := map[string]elliptic.Curve{"ES256": elliptic.P256(), "ES384": elliptic.P384(), "ES512": elliptic.P521()}[alg]
+		if k.Curve != want {
+			return fmt.Errorf("%s needs curve %s, got %s", alg, want.Params().Name, k.Curve.Params().Name)
+		}
+	case "EdDSA":
+		switch public.(type) {
+		case ed25519.PublicKey, *ed25519.PublicKey:
+		default:
+			return fmt.Errorf("EdDSA needs an Ed25519 key, got %T", public)
+		}
+	case "HS256", "HS384", "HS512":
+		return fmt.Errorf("%s is an HMAC algorithm (use NewHMACKey)", alg)
+	default:
+		return fmt.Errorf("algorithm %q is not supported", alg)
+	}
+	return nil
+}
+
+// sign returns the signature of input.
+func (k *Key) sign(input []byte) ([]byte, error) {
+	if k.private == nil {
+		return nil, ErrKeyUnavailable
+	}
+	if k.hmac != nil {
+		h := k.hmac.Get().(hash.Hash)
+		h.Reset()
+		h.Write(input)
+		sig := h.Sum(nil)
+		k.hmac.Put(h)
+		return sig, nil
+	}
+	return k.method.Sign(string(input), k.private)
+}
+
+// verify checks sig over input (input is the token's "header.payload").
+func (k *Key) verify(input []byte, inputString string, sig []byte) error {
+	if k.hmac != nil {
+		h := k.hmac.Get().(hash.Hash)
+		h.Reset()
+		h.Write(input)
+		var buf [sha512.Size]byte
+		ok := hmac.Equal(sig, h.Sum(buf[:0]))
+		k.hmac.Put(h)
+		if !ok {
+			return jwt.ErrTokenSignatureInvalid
+		}
+		return nil
+	}
+	if err := k.method.Verify(inputString, sig, k.public); err != nil {
+		return fmt.Errorf("%w: %w", jwt.ErrTokenSignatureInvalid, err)
+	}
+	return nil
+}
