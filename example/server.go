@@ -1,0 +1,84 @@
+package main
+
+import (
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/ginfresh/ginfresh"
+)
+
+// config is what main reads from the environment.
+type config struct {
+	secret []byte
+	now    func() time.Time // nil: the real clock
+	extra  []ginfresh.Option
+}
+
+// newServer builds the demo API: the seeds' endpoints over ginfresh.
+func newServer(cfg config) (*gin.Engine, error) {
+	u := demoUsers()
+	opts := []ginfresh.Option{
+		ginfresh.WithHMACKey(cfg.secret),
+		ginfresh.WithAuthenticator(u.authenticate),
+		ginfresh.WithAccessRevocation(),
+	}
+	if cfg.now != nil {
+		opts = append(opts, ginfresh.WithTimeFunc(cfg.now))
+	}
+	auth, err := ginfresh.New(append(opts, cfg.extra...)...)
+	if err != nil {
+		return nil, err
+	}
+
+	r := gin.New()
+	r.Use(gin.Recovery(), auth.Middleware())
+	r.GET("/", func(c *gin.Context) {
+		c.JSON(http.StatusOK, gin.H{"endpoints": []string{
+			"POST /login {username, password}: fresh access token and refresh token",
+			"POST /refresh (Bearer refresh token): non-fresh access token and the next refresh token",
+			"POST /fresh-login {username, password}: fresh access token only",
+			"POST /logout (Bearer refresh token): ends the session",
+			"GET /protected (Bearer access token)",
+			"GET /protected-fresh (Bearer fresh access token)",
+			"POST /account/change-password {new_password} (Bearer fresh access token)",
+		}})
+	})
+	auth.RegisterRoutes(r)
+
+	r.GET("/protected", auth.RequireAccess(), func(c *gin.Context) {
+		claims := ginfresh.MustClaims(c)
+		c.JSON(http.StatusOK, gin.H{"user": claims.Subject, "fresh": claims.Fresh})
+	})
+	r.GET("/protected-fresh", auth.RequireFresh(), func(c *gin.Context) {
+		c.JSON(http.StatusOK, gin.H{"user": ginfresh.MustClaims(c).Subject})
+	})
+	r.POST("/account/change-password", auth.RequireFresh(), func(c *gin.Context) {
+		var body struct {
+			NewPassword *string `json:"new_password"`
+		}
+		if err := c.ShouldBindJSON(&body); err != nil || body.NewPassword == nil {
+			c.JSON(http.StatusBadRequest, gin.H{"error": "invalid_request", "error_description": "The body must be {\"new_password\": \"...\"}."})
+			return
+		}
+		sub := ginfresh.MustClaims(c).Subject
+		if err := u.setPassword(sub, *body.NewPassword); err != nil {
+			if errors.Is(err, errWeakPassword) {
+				c.JSON(http.StatusBadRequest, gin.H{"error": "invalid_request", "error_description": "The new password must be 8 to 72 bytes."})
+				return
+			}
+			c.JSON(http.StatusInternalServerError, gin.H{"error": "server_error", "error_description": "The password could not be changed."})
+			return
+		}
+		// Every session of the user ends: tokens minted with the old
+		// password, this one included, are refused from now on.
+		if err := auth.RevokeSubject(c.Request.Context(), sub); err != nil {
+			c.JSON(http.StatusServiceUnavailable, gin.H{"error": "temporarily_unavailable", "error_description": "The password changed, but sessions could not be revoked; try again."})
+			return
+		}
+		c.JSON(http.StatusOK, gin.H{"user": sub, "password_changed": true, "sessions_revoked": true})
+	})
+	return r, nil
+}
