@@ -113,7 +113,7 @@ func testLifetime(t *testing.T, s ginfresh.Store) {
 	tok := "t1"
 	// Stay active (well inside the idle timeout) until the absolute end.
 	at := base
-	for i := 0; at.Add(idle/2).Before(base.Add(lifetime)); i++ {
+	for i := 0; at.Add(idle / 2).Before(base.Add(lifetime)); i++ {
 		at = at.Add(idle / 2)
 		next := fmt.Sprintf("t%d", i+2)
 		exp, _ := rotate(t, s, "f1", tok, next, at)
