@@ -110,75 +110,90 @@ func (a *Auth) FreshLoginHandler() gin.HandlerFunc {
 
 // LogoutHandler ends the session of the refresh token it is given, as Bearer
 // or as {"refresh_token"} in the body. An access token sent as Bearer is
-// revoked too when [WithAccessRevocation] is on. It answers 204.
+// revoked too when [WithAccessRevocation] is on. Everything presented is
+// verified before anything is revoked. It answers 204.
 func (a *Auth) LogoutHandler() gin.HandlerFunc {
 	return func(c *gin.Context) {
 		ctx := c.Request.Context()
-		bearer, err := bearerToken(c.Request)
+		rt, at, err := a.logoutTokens(c)
 		if err != nil {
 			a.fail(c, err)
 			return
 		}
-		var body struct {
-			RefreshToken *string `json:"refresh_token"`
-		}
-		if err := readJSON(c.Request, &body, false); err != nil {
-			a.fail(c, err)
-			return
-		}
-		refresh := ""
-		if body.RefreshToken != nil {
-			refresh = *body.RefreshToken
-		}
-		if bearer == "" && refresh == "" {
-			a.fail(c, ErrTokenMissing)
-			return
-		}
-		if bearer != "" {
-			// The bearer may be either kind; try the refresh kind first only
-			// when the body does not already carry one.
-			if refresh == "" {
-				if rt, err := a.Verify(ctx, RefreshToken, bearer); err == nil {
-					a.endSession(c, rt)
-					return
-				} else if !errors.Is(err, ErrWrongTokenType) {
-					a.fail(c, err)
-					return
-				}
-			}
-			at, err := a.verifyAccess(ctx, bearer)
-			if err != nil {
-				a.fail(c, err)
+		if at != nil && a.accessRevocation {
+			if err := a.store.RevokeToken(ctx, at.ID, at.ExpiresAt.Add(a.leeway)); err != nil {
+				a.fail(c, fmt.Errorf("%w: %w", ErrStoreUnavailable, err))
 				return
 			}
-			if a.accessRevocation {
-				if err := a.store.RevokeToken(ctx, at.ID, at.ExpiresAt.Add(a.leeway)); err != nil {
-					a.fail(c, fmt.Errorf("%w: %w", ErrStoreUnavailable, err))
-					return
-				}
-				a.cache.drop(bearer)
-			}
-			if refresh == "" {
-				c.Status(http.StatusNoContent)
+			a.cache.drop(at.token)
+			a.event(ctx, "access token revoked", "sub", at.Subject, "jti", at.ID)
+		}
+		if rt != nil {
+			if err := a.store.RevokeFamily(ctx, rt.SessionID); err != nil {
+				a.fail(c, fmt.Errorf("%w: %w", ErrStoreUnavailable, err))
 				return
 			}
+			a.event(ctx, "logout", "sub", rt.Subject, "sid", rt.SessionID)
 		}
-		rt, err := a.Verify(ctx, RefreshToken, refresh)
-		if err != nil {
-			a.fail(c, err)
-			return
-		}
-		a.endSession(c, rt)
+		c.Status(http.StatusNoContent)
 	}
 }
 
-func (a *Auth) endSession(c *gin.Context, rt *Claims) {
-	if err := a.store.RevokeFamily(c.Request.Context(), rt.SessionID); err != nil {
-		a.fail(c, fmt.Errorf("%w: %w", ErrStoreUnavailable, err))
-		return
+// presented is a verified token and its text.
+type presented struct {
+	*Claims
+	token string
+}
+
+// logoutTokens verifies what a logout request carries: the refresh token
+// (Bearer or body) and, optionally, an access token as Bearer.
+func (a *Auth) logoutTokens(c *gin.Context) (rt, at *presented, err error) {
+	ctx := c.Request.Context()
+	bearer, err := bearerToken(c.Request)
+	if err != nil {
+		return nil, nil, err
 	}
-	a.event(c.Request.Context(), "logout", "sub", rt.Subject, "sid", rt.SessionID)
-	c.Status(http.StatusNoContent)
+	var body struct {
+		RefreshToken *string `json:"refresh_token"`
+	}
+	if err := readJSON(c.Request, &body, false); err != nil {
+		return nil, nil, err
+	}
+	if body.RefreshToken != nil {
+		claims, err := a.Verify(ctx, RefreshToken, *body.RefreshToken)
+		if err != nil {
+			return nil, nil, err
+		}
+		rt = &presented{claims, *body.RefreshToken}
+	}
+	if bearer != "" {
+		// Without a body the bearer is the refresh token, or else an access
+		// token; with one, it can only be an access token.
+		typ, claims, err := AccessToken, (*Claims)(nil), error(nil)
+		if rt == nil {
+			typ = RefreshToken
+			claims, err = a.Verify(ctx, RefreshToken, bearer)
+		}
+		if typ == AccessToken || errors.Is(err, ErrWrongTokenType) {
+			typ = AccessToken
+			claims, err = a.verifyAccess(ctx, bearer)
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+		if typ == RefreshToken {
+			rt = &presented{claims, bearer}
+		} else {
+			at = &presented{claims, bearer}
+		}
+	}
+	switch {
+	case rt == nil && bearer == "":
+		return nil, nil, ErrTokenMissing
+	case rt == nil && !a.accessRevocation:
+		return nil, nil, fmt.Errorf("%w: logout needs the refresh token", ErrInvalidRequest)
+	}
+	return rt, at, nil
 }
 
 // answer writes tokens; they must not be cached (RFC 6749 §5.1).
