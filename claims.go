@@ -115,19 +115,22 @@ func (c *Claims) customClaims() (map[string]any, error) {
 	if len(c.raw) == 0 {
 		return nil, nil
 	}
-	var all map[string]any
+	// Raw values carry each claim across byte for byte (no float64
+	// rounding of large numbers).
+	var all map[string]json.RawMessage
 	if err := json.Unmarshal(c.raw, &all); err != nil {
 		return nil, err
 	}
-	for k := range all {
-		if registered[k] {
-			delete(all, k)
+	extra := make(map[string]any, len(all))
+	for k, v := range all {
+		if !registered[k] {
+			extra[k] = v
 		}
 	}
-	if len(all) == 0 {
+	if len(extra) == 0 {
 		return nil, nil
 	}
-	return all, nil
+	return extra, nil
 }
 
 // wireClaims is the JSON shape of a token payload. Dates are decoded as plain

@@ -310,3 +310,24 @@ func TestAuthenticatorFailure(t *testing.T) {
 	assert.Equal(t, http.StatusServiceUnavailable, w.Code, "an authenticator that cannot decide is not a wrong password")
 	assert.NotContains(t, w.Body.String(), "database")
 }
+
+func TestCustomClaimsSurviveRefreshExactly(t *testing.T) {
+	f := newFixture(t, ginfresh.WithAuthenticator(func(*gin.Context, string, string) (ginfresh.Identity, error) {
+		return ginfresh.Identity{Subject: "alice", Claims: map[string]any{"uid": int64(1234567890123456789), "roles": []string{"admin", "ops"}}}, nil
+	}))
+	tok := f.login(t, "alice")
+	refreshed := decodeTokens(t, f.refresh(t, tok.RefreshToken))
+	c := f.claims(t, ginfresh.AccessToken, refreshed.AccessToken)
+	var uid int64
+	var roles []string
+	ok, err := c.Get("uid", &uid)
+	require.NoError(t, err)
+	require.True(t, ok)
+	assert.Equal(t, int64(1234567890123456789), uid, "no float64 rounding")
+	_, err = c.Get("roles", &roles)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"admin", "ops"}, roles)
+	ok, err = c.Get("missing", &uid)
+	assert.NoError(t, err)
+	assert.False(t, ok)
+}
