@@ -121,7 +121,7 @@ func (a *Auth) LogoutHandler() gin.HandlerFunc {
 			return
 		}
 		if at != nil && a.accessRevocation {
-			if err := a.store.RevokeToken(ctx, at.ID, at.ExpiresAt.Add(a.leeway)); err != nil {
+			if err := a.store.RevokeToken(ctx, at.ID, a.now(), at.ExpiresAt.Add(a.leeway)); err != nil {
 				a.fail(c, fmt.Errorf("%w: %w", ErrStoreUnavailable, err))
 				return
 			}

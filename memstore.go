@@ -101,9 +101,10 @@ func (s *MemoryStore) RevokeSubject(_ context.Context, subject string, at, until
 }
 
 // RevokeToken implements [Store].
-func (s *MemoryStore) RevokeToken(_ context.Context, token string, until time.Time) error {
+func (s *MemoryStore) RevokeToken(_ context.Context, token string, now, until time.Time) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.sweep(now)
 	s.tokens[token] = until
 	return nil
 }

@@ -38,8 +38,9 @@ type Store interface {
 	// forgotten after until, when every token it covers has expired.
 	RevokeSubject(ctx context.Context, subject string, at, until time.Time) error
 
-	// RevokeToken marks one access token as revoked until it expires.
-	RevokeToken(ctx context.Context, token string, until time.Time) error
+	// RevokeToken marks one access token as revoked until it expires; now
+	// is the caller's clock, so a backend can turn until into a TTL.
+	RevokeToken(ctx context.Context, token string, now, until time.Time) error
 
 	// Revoked reports whether the access token was revoked, or issued
 	// before its subject's sessions were revoked.

@@ -49,6 +49,7 @@ func Run(t *testing.T, newStore Factory) {
 		{"IdleTimeout", testIdle},
 		{"RevokeFamily", testRevokeFamily},
 		{"RevokeSubject", testRevokeSubject},
+		{"RevokeSubjectKeepsLater", testRevokeSubjectKeepsLater},
 		{"RevokeToken", testRevokeToken},
 		{"ConcurrentRotateOneWinner", testConcurrentRotate},
 		{"Counter", testCounter},
@@ -178,9 +179,25 @@ func testRevokeSubject(t *testing.T, s ginfresh.Store) {
 	assert.False(t, got, "the mark may lapse after until")
 }
 
+// testRevokeSubjectKeepsLater: a revocation that arrives late (from an
+// instance with a slower clock, say) never undoes a newer one.
+func testRevokeSubjectKeepsLater(t *testing.T, s ginfresh.Store) {
+	ctx := context.Background()
+	newer, older := base.Add(2*time.Minute), base.Add(time.Minute)
+	require.NoError(t, s.RevokeSubject(ctx, "alice", newer, newer.Add(lifetime)))
+	require.NoError(t, s.RevokeSubject(ctx, "alice", older, older.Add(lifetime)))
+	got, err := s.Revoked(ctx, "jti", "alice", newer.Add(-time.Second), newer.Add(time.Second))
+	require.NoError(t, err)
+	assert.True(t, got, "issued before the newer revocation")
+
+	newFamily(t, s, "f1", "alice", "t1", older.Add(time.Second))
+	exp, _ := rotate(t, s, "f1", "t1", "t2", newer.Add(time.Second))
+	assert.True(t, exp.IsZero(), "started before the newer revocation")
+}
+
 func testRevokeToken(t *testing.T, s ginfresh.Store) {
 	ctx := context.Background()
-	require.NoError(t, s.RevokeToken(ctx, "j1", base.Add(time.Minute)))
+	require.NoError(t, s.RevokeToken(ctx, "j1", base, base.Add(time.Minute)))
 	for _, tt := range []struct {
 		token string
 		now   time.Time
