@@ -12,11 +12,11 @@ run: ## Run the example server on PORT (default 8000)
 	cd example && go run .
 
 .PHONY: test
-test: ## Vet and test every module with the race detector
-	@set -e; for m in $(MODULES); do \
+test: ## Vet and test every module with the race detector (and a throwaway redis-server)
+	@scripts/with-redis.sh sh -ec 'for m in $(MODULES); do \
 		echo "== $$m"; \
 		(cd $$m && go vet ./... && go test -race -count=1 ./...); \
-	done
+	done'
 
 .PHONY: bench
 bench: ## Run the root package benchmarks
