@@ -4,6 +4,8 @@
 //	PORT             listen port (default 8000)
 //	GINFRESH_SECRET  HMAC key, at least 32 bytes, taken as raw bytes;
 //	                 when unset a random key is made and tokens die with the process
+//	REDIS_URL        redis://host:port/db to keep sessions in Redis, shared by
+//	                 every instance; when unset they live in process memory
 package main
 
 import (
@@ -30,7 +32,7 @@ func main() {
 	if os.Getenv("GIN_MODE") == "" {
 		gin.SetMode(gin.ReleaseMode)
 	}
-	r, err := newServer(config{secret: secret})
+	r, err := newServer(config{secret: secret, extra: storeOptions()})
 	if err != nil {
 		log.Fatal(err)
 	}
