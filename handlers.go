@@ -120,6 +120,16 @@ func (a *Auth) LogoutHandler() gin.HandlerFunc {
 			a.fail(c, err)
 			return
 		}
+		// The session first: revoking it again is harmless, so a retry after
+		// a failure here or below gets through, while a revoked access token
+		// would fail its own verification.
+		if rt != nil {
+			if err := a.store.RevokeFamily(ctx, rt.SessionID); err != nil {
+				a.fail(c, fmt.Errorf("%w: %w", ErrStoreUnavailable, err))
+				return
+			}
+			a.event(ctx, "logout", "sub", rt.Subject, "sid", rt.SessionID)
+		}
 		if at != nil && a.accessRevocation {
 			if err := a.store.RevokeToken(ctx, at.ID, a.now(), at.ExpiresAt.Add(a.leeway)); err != nil {
 				a.fail(c, fmt.Errorf("%w: %w", ErrStoreUnavailable, err))
@@ -127,13 +137,6 @@ func (a *Auth) LogoutHandler() gin.HandlerFunc {
 			}
 			a.cache.drop(at.token)
 			a.event(ctx, "access token revoked", "sub", at.Subject, "jti", at.ID)
-		}
-		if rt != nil {
-			if err := a.store.RevokeFamily(ctx, rt.SessionID); err != nil {
-				a.fail(c, fmt.Errorf("%w: %w", ErrStoreUnavailable, err))
-				return
-			}
-			a.event(ctx, "logout", "sub", rt.Subject, "sid", rt.SessionID)
 		}
 		c.Status(http.StatusNoContent)
 	}
