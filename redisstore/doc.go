@@ -49,6 +49,6 @@
 // a hash tag, for example WithPrefix("{ginfresh}:").
 //
 // The store uses plain commands (GET, SET, MGET, DEL, HSET, HMGET, HINCRBY,
-// PEXPIRE) and Lua, nothing from Redis Stack, so Redis 6 or later and Valkey
-// both serve it.
+// PEXPIRE) and Lua, nothing from Redis Stack, so it suits Redis 6 or later and
+// Valkey.
 package redisstore

@@ -124,3 +124,22 @@ func TestKeys(t *testing.T) {
 		}
 	}
 }
+
+// TestScriptsSurviveFlush: after a restart or SCRIPT FLUSH the server has
+// no cached scripts; EVALSHA fails with NOSCRIPT and the store falls back
+// to EVAL.
+func TestScriptsSurviveFlush(t *testing.T) {
+	store, c, _ := newStore(t)
+	ctx, now := context.Background(), time.Now()
+	require.NoError(t, store.CreateFamily(ctx, "f", "alice", "t1", now, now.Add(time.Hour), now.Add(2*time.Hour)))
+	require.NoError(t, c.ScriptFlush(ctx).Err())
+	exp, reused, err := store.Rotate(ctx, "f", "t1", "t2", now, now.Add(time.Hour))
+	require.NoError(t, err)
+	assert.False(t, reused)
+	assert.Equal(t, now.Add(2*time.Hour).UnixMilli(), exp.UnixMilli())
+	require.NoError(t, c.ScriptFlush(ctx).Err())
+	_, _, err = store.Incr(ctx, "k", now, time.Minute)
+	require.NoError(t, err)
+	require.NoError(t, c.ScriptFlush(ctx).Err())
+	require.NoError(t, store.RevokeSubject(ctx, "alice", now, now.Add(time.Hour)))
+}
