@@ -90,6 +90,7 @@ type Auth struct {
 	errorHandler func(*gin.Context, error)
 	responses    *responses
 	logger       *slog.Logger
+	throttle     *throttle
 
 	// key material, turned into the JWT format by New
 	hmacSecret       []byte
@@ -141,6 +142,7 @@ func New(opts ...Option) (*Auth, error) {
 	if a.store == nil {
 		a.store = NewMemoryStore()
 	}
+	a.setupThrottle()
 	a.responses = newResponses(a.realm)
 	a.cache = newTokenCache(a.cacheSize)
 	return a, nil
