@@ -46,6 +46,12 @@
 // retired one again revokes the family (RFC 9700 §4.14.2). [Auth.RevokeSubject]
 // ends every session of a user, and [WithAccessRevocation] makes that reach
 // access tokens too.
+//
+// # Password guessing
+//
+// Login and fresh-login count attempts per account and client address and
+// answer 429 with Retry-After past the limits, in a way that never lets an
+// attacker lock a user out of their own client; see [Throttle].
 package ginfresh
 
 import (
