@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
+	"errors"
 	"fmt"
 	"net/netip"
 	"strings"
@@ -73,7 +74,7 @@ func WithLoginThrottle(t Throttle) Option {
 	return func(a *Auth) error {
 		switch {
 		case t.PerAccount < 0 || t.PerClient < 0:
-			return fmt.Errorf("WithLoginThrottle: negative limit")
+			return errors.New("WithLoginThrottle: negative limit")
 		case t.Window < 0 || t.Window > MaxThrottleWindow:
 			return fmt.Errorf("WithLoginThrottle: window %v is outside 0 to %v", t.Window, MaxThrottleWindow)
 		}
@@ -91,7 +92,7 @@ func WithLoginThrottle(t Throttle) Option {
 // Default: the throttle is on.
 func WithoutLoginThrottle() Option {
 	return func(a *Auth) error {
-		a.throttle = &throttle{off: true}
+		a.throttle = &throttle{Throttle: Throttle{}.withDefaults(), off: true}
 		return nil
 	}
 }
@@ -127,9 +128,6 @@ func (a *Auth) setupThrottle() {
 		a.throttle = &throttle{Throttle: Throttle{}.withDefaults()}
 	}
 	t := a.throttle
-	if t.ClientAddress == nil {
-		t.ClientAddress = (*gin.Context).ClientIP
-	}
 	if c, ok := a.store.(Counter); ok {
 		t.counter = c
 	} else {
@@ -137,7 +135,11 @@ func (a *Auth) setupThrottle() {
 	}
 	// Instances sharing an HMAC secret derive the same digest key and so
 	// share counters; with public-key signing the digests are unkeyed.
-	m := hmac.New(sha256.New, a.hmacSecret)
+	secret := a.hmacSecret
+	if secret == nil && a.signingKey != nil {
+		secret, _ = a.signingKey.private.([]byte) // an HMAC key's secret
+	}
+	m := hmac.New(sha256.New, secret)
 	m.Write([]byte("ginfresh login throttle"))
 	t.secret = m.Sum(nil)
 }
