@@ -102,18 +102,3 @@ func (c *tokenCache) drop(token string) {
 	delete(s.m, token)
 	s.mu.Unlock()
 }
-
-// len counts the entries, for tests.
-func (c *tokenCache) len() int {
-	if c == nil {
-		return 0
-	}
-	n := 0
-	for i := range c.shards {
-		s := &c.shards[i]
-		s.mu.RLock()
-		n += len(s.m)
-		s.mu.RUnlock()
-	}
-	return n
-}

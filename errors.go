@@ -37,6 +37,9 @@ var (
 	ErrStoreUnavailable = errors.New("ginfresh: store unavailable")
 	// ErrKeyUnavailable: this instance only verifies tokens and cannot mint them.
 	ErrKeyUnavailable = errors.New("ginfresh: no signing key")
+	// ErrTooManyAttempts: the client made too many password attempts; the
+	// answer's Retry-After says when it may try again (see [Throttle]).
+	ErrTooManyAttempts = errors.New("ginfresh: too many attempts")
 )
 
 // tokenError wraps cause under a ginfresh sentinel, and under ErrTokenInvalid

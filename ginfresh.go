@@ -46,6 +46,12 @@
 // retired one again revokes the family (RFC 9700 §4.14.2). [Auth.RevokeSubject]
 // ends every session of a user, and [WithAccessRevocation] makes that reach
 // access tokens too.
+//
+// # Password guessing
+//
+// Login and fresh-login count attempts per account and client address and
+// answer 429 with Retry-After past the limits, in a way that never lets an
+// attacker lock a user out of their own client; see [Throttle].
 package ginfresh
 
 import (
@@ -90,6 +96,7 @@ type Auth struct {
 	errorHandler func(*gin.Context, error)
 	responses    *responses
 	logger       *slog.Logger
+	throttle     *throttle
 
 	// key material, turned into the JWT format by New
 	hmacSecret       []byte
@@ -141,6 +148,7 @@ func New(opts ...Option) (*Auth, error) {
 	if a.store == nil {
 		a.store = NewMemoryStore()
 	}
+	a.setupThrottle()
 	a.responses = newResponses(a.realm)
 	a.cache = newTokenCache(a.cacheSize)
 	return a, nil

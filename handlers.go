@@ -40,7 +40,7 @@ func (a *Auth) LoginHandler() gin.HandlerFunc {
 			a.fail(c, err)
 			return
 		}
-		a.event(c.Request.Context(), "login", "sub", id.Subject, "client", c.ClientIP())
+		a.event(c.Request.Context(), "login", "sub", id.Subject, "sid", t.sid, "jti", t.jti, "client", a.client(c))
 		a.answer(c, t)
 	}
 }
@@ -62,7 +62,7 @@ func (a *Auth) RefreshHandler() gin.HandlerFunc {
 			a.fail(c, err)
 			return
 		}
-		t, err := a.refresh(c.Request.Context(), rt)
+		t, err := a.redeem(c, rt)
 		if err != nil {
 			a.fail(c, err)
 			return
@@ -89,7 +89,7 @@ func (a *Auth) FreshLoginHandler() gin.HandlerFunc {
 			return
 		}
 		if held != nil && held.Subject != id.Subject {
-			a.event(c.Request.Context(), "fresh-login subject mismatch", "sub", held.Subject, "client", c.ClientIP())
+			a.alert(c.Request.Context(), "fresh-login subject mismatch", "sub", held.Subject, "authenticated", id.Subject, "client", a.client(c))
 			a.fail(c, ErrSubjectMismatch)
 			return
 		}
@@ -98,12 +98,12 @@ func (a *Auth) FreshLoginHandler() gin.HandlerFunc {
 			return
 		}
 		now := a.now()
-		access, err := a.mintAccess(session{subject: id.Subject, extra: id.Claims, fresh: true, authTime: now}, now)
+		access, jti, err := a.mintAccess(session{subject: id.Subject, extra: id.Claims, fresh: true, authTime: now}, now)
 		if err != nil {
 			a.fail(c, err)
 			return
 		}
-		a.event(c.Request.Context(), "fresh login", "sub", id.Subject, "client", c.ClientIP())
+		a.event(c.Request.Context(), "fresh login", "sub", id.Subject, "jti", jti, "client", a.client(c))
 		a.answer(c, a.tokens(access, ""))
 	}
 }
@@ -128,7 +128,7 @@ func (a *Auth) LogoutHandler() gin.HandlerFunc {
 				a.fail(c, fmt.Errorf("%w: %w", ErrStoreUnavailable, err))
 				return
 			}
-			a.event(ctx, "logout", "sub", rt.Subject, "sid", rt.SessionID)
+			a.event(ctx, "logout", "sub", rt.Subject, "sid", rt.SessionID, "jti", rt.ID, "client", a.client(c))
 		}
 		if at != nil && a.accessRevocation {
 			if err := a.store.RevokeToken(ctx, at.ID, a.now(), at.ExpiresAt.Add(a.leeway)); err != nil {
@@ -136,7 +136,7 @@ func (a *Auth) LogoutHandler() gin.HandlerFunc {
 				return
 			}
 			a.cache.drop(at.token)
-			a.event(ctx, "access token revoked", "sub", at.Subject, "jti", at.ID)
+			a.event(ctx, "access token revoked", "sub", at.Subject, "jti", at.ID, "client", a.client(c))
 		}
 		c.Status(http.StatusNoContent)
 	}
@@ -224,10 +224,14 @@ func (a *Auth) checkPassword(c *gin.Context) (Identity, error) {
 	if a.authenticate == nil {
 		return Identity{}, errNoAuthenticator
 	}
+	try, err := a.beginAttempt(c, *cred.Username)
+	if err != nil {
+		return Identity{}, err
+	}
 	id, err := a.authenticate(c, *cred.Username, *cred.Password)
 	switch {
 	case errors.Is(err, ErrInvalidCredentials):
-		a.event(c.Request.Context(), "login failed", "client", c.ClientIP())
+		a.alert(c.Request.Context(), "login failed", "account", try.account, "client", try.client)
 		return Identity{}, err
 	case err != nil:
 		// The authenticator could not decide (a database outage, say):
@@ -235,7 +239,7 @@ func (a *Auth) checkPassword(c *gin.Context) (Identity, error) {
 		// credentials.
 		return Identity{}, fmt.Errorf("%w: authenticator: %w", ErrStoreUnavailable, err)
 	}
-	return id, nil
+	return id, try.succeeded(c.Request.Context())
 }
 
 // readJSON decodes one JSON object of at most MaxBodySize bytes into v. An

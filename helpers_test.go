@@ -93,6 +93,7 @@ type request struct {
 	token        string
 	body         string
 	header       http.Header
+	remoteAddr   string // the client's address; httptest's 192.0.2.1 when empty
 }
 
 func (f *fixture) do(req request) *httptest.ResponseRecorder {
@@ -115,6 +116,9 @@ func serve(h http.Handler, req request) *httptest.ResponseRecorder {
 	}
 	for k, vs := range req.header {
 		r.Header[k] = vs
+	}
+	if req.remoteAddr != "" {
+		r.RemoteAddr = req.remoteAddr
 	}
 	w := httptest.NewRecorder()
 	h.ServeHTTP(w, r)

@@ -24,7 +24,19 @@ var (
 	errAlgMismatch  = errors.New("alg does not match the key")
 	errCritical     = errors.New("crit header is not supported")
 	errTokenTooLong = errors.New("token too long")
+	errBadCharacter = errors.New("token holds a character outside base64url")
 )
+
+// compactChars are the bytes a JWS compact token may hold. Checked up front
+// because the base64 decoder skips CR and LF: without the check, line
+// breaks in the signature would make another string out of the same valid
+// token.
+var compactChars = func() (t [256]bool) {
+	for _, c := range []byte("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.") {
+		t[c] = true
+	}
+	return t
+}()
 
 // jwtHeader is the part of a JOSE header ginfresh reads. jku, x5u and jwk are
 // never read, so never followed.
@@ -124,6 +136,11 @@ func (f *jwtFormat) Issue(typ TokenType, c *Claims) (string, error) {
 func (f *jwtFormat) Verify(want TokenType, token string) (*Claims, error) {
 	if len(token) > MaxTokenSize {
 		return nil, tokenError(ErrTokenInvalid, errTokenTooLong)
+	}
+	for i := 0; i < len(token); i++ {
+		if !compactChars[token[i]] {
+			return nil, tokenError(ErrTokenInvalid, fmt.Errorf("%w: %w", jwt.ErrTokenMalformed, errBadCharacter))
+		}
 	}
 	dot1 := strings.IndexByte(token, '.')
 	if dot1 < 0 {

@@ -20,7 +20,7 @@ type MemoryStore struct {
 	subjects  map[string]memCutoff
 	nextSweep time.Time
 
-	// counters serve the login throttle; see memthrottle.go.
+	// counters serve the login throttle (Incr and Reset, below).
 	counters map[string]*memCounter
 }
 

@@ -249,9 +249,10 @@ func WithErrorHandler(h func(*gin.Context, error)) Option {
 	}
 }
 
-// WithLogger receives security events (logins, refreshes, replays,
-// revocations). It never receives a token, a password or a secret: tokens
-// are named by their jti. Default: none.
+// WithLogger receives security events (logins, failed and throttled logins,
+// refreshes, replays, revocations). It never receives a token, a password or
+// a secret: tokens are named by their jti, failed accounts by a digest.
+// Default: none.
 func WithLogger(l *slog.Logger) Option {
 	return func(a *Auth) error {
 		if l == nil {

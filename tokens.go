@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/gin-gonic/gin"
 	"github.com/golang-jwt/jwt/v5"
 )
 
@@ -16,6 +17,9 @@ type Tokens struct {
 	TokenType    string `json:"token_type"`
 	// ExpiresIn is the access token's lifetime in seconds.
 	ExpiresIn int64 `json:"expires_in"`
+
+	// sid and jti name the session and the access token in the log.
+	sid, jti string
 }
 
 var errEmptySubject = errors.New("ginfresh: identity has an empty subject")
@@ -43,14 +47,19 @@ func (a *Auth) claims(s session, id string, now, exp time.Time) *Claims {
 	return c
 }
 
-func (a *Auth) mintAccess(s session, now time.Time) (string, error) {
-	return a.format.Issue(AccessToken, a.claims(s, newID(), now, now.Add(a.accessTTL)))
+// mintAccess returns an access token and its jti.
+func (a *Auth) mintAccess(s session, now time.Time) (token, jti string, err error) {
+	jti = newID()
+	token, err = a.format.Issue(AccessToken, a.claims(s, jti, now, now.Add(a.accessTTL)))
+	return token, jti, err
 }
 
 // startSession opens a refresh-token family and returns its first refresh
 // token.
 func (a *Auth) startSession(ctx context.Context, s session, now time.Time) (string, error) {
-	s.sid = newID()
+	if s.sid == "" {
+		s.sid = newID()
+	}
 	jti := newID()
 	expires := now.Add(a.sessionLifetime)
 	token, err := a.mintRefresh(s, jti, now, expires)
@@ -82,8 +91,8 @@ func (a *Auth) login(ctx context.Context, id Identity) (*Tokens, error) {
 		return nil, errEmptySubject
 	}
 	now := a.now()
-	s := session{subject: id.Subject, extra: id.Claims, fresh: true, authTime: now}
-	access, err := a.mintAccess(s, now)
+	s := session{subject: id.Subject, extra: id.Claims, fresh: true, authTime: now, sid: newID()}
+	access, jti, err := a.mintAccess(s, now)
 	if err != nil {
 		return nil, err
 	}
@@ -91,7 +100,9 @@ func (a *Auth) login(ctx context.Context, id Identity) (*Tokens, error) {
 	if err != nil {
 		return nil, err
 	}
-	return a.tokens(access, refresh), nil
+	t := a.tokens(access, refresh)
+	t.sid, t.jti = s.sid, jti
+	return t, nil
 }
 
 func (a *Auth) tokens(access, refresh string) *Tokens {
@@ -112,7 +123,8 @@ func (a *Auth) CreateAccessToken(id Identity, fresh bool) (string, error) {
 		return "", errEmptySubject
 	}
 	now := a.now()
-	return a.mintAccess(session{subject: id.Subject, extra: id.Claims, fresh: fresh, authTime: now}, now)
+	token, _, err := a.mintAccess(session{subject: id.Subject, extra: id.Claims, fresh: fresh, authTime: now}, now)
+	return token, err
 }
 
 // CreateRefreshToken starts a session for id and returns its first refresh
@@ -148,12 +160,11 @@ func (a *Auth) refresh(ctx context.Context, rt *Claims) (*Tokens, error) {
 	case err != nil:
 		return nil, fmt.Errorf("%w: %w", ErrStoreUnavailable, err)
 	case reused:
-		a.event(ctx, "refresh token reuse; session revoked", "sub", rt.Subject, "sid", rt.SessionID, "jti", rt.ID)
 		return nil, tokenError(ErrTokenReused, nil)
 	case expires.IsZero():
 		return nil, errRevoked
 	}
-	access, err := a.mintAccess(s, now)
+	access, jti, err := a.mintAccess(s, now)
 	if err != nil {
 		return nil, err
 	}
@@ -161,8 +172,25 @@ func (a *Auth) refresh(ctx context.Context, rt *Claims) (*Tokens, error) {
 	if err != nil {
 		return nil, err
 	}
-	a.event(ctx, "refresh", "sub", rt.Subject, "sid", rt.SessionID)
-	return a.tokens(access, refresh), nil
+	t := a.tokens(access, refresh)
+	t.sid, t.jti = s.sid, jti
+	return t, nil
+}
+
+// redeem is refresh for a request, logging the outcome with the client's
+// address: a replay is the sign of a stolen refresh token.
+func (a *Auth) redeem(c *gin.Context, rt *Claims) (*Tokens, error) {
+	ctx := c.Request.Context()
+	t, err := a.refresh(ctx, rt)
+	switch {
+	case err == nil:
+		a.event(ctx, "refresh", "sub", rt.Subject, "sid", rt.SessionID, "jti", t.jti, "client", a.client(c))
+	case errors.Is(err, ErrTokenReused):
+		a.alert(ctx, "refresh token reuse; session revoked", "sub", rt.Subject, "sid", rt.SessionID, "jti", rt.ID, "client", a.client(c))
+	case errors.Is(err, ErrTokenRevoked):
+		a.alert(ctx, "refresh refused: session ended", "sub", rt.Subject, "sid", rt.SessionID, "jti", rt.ID, "client", a.client(c))
+	}
+	return t, err
 }
 
 // RevokeSubject ends every session of subject: refresh tokens issued so far

@@ -34,6 +34,11 @@ func newServer(cfg config) (*gin.Engine, error) {
 	}
 
 	r := gin.New()
+	// The demo faces clients directly: X-Forwarded-For is not to be believed,
+	// or a client could pick the address the login throttle counts.
+	if err := r.SetTrustedProxies(nil); err != nil {
+		return nil, err
+	}
 	r.Use(gin.Recovery(), auth.Middleware())
 	r.GET("/", func(c *gin.Context) {
 		c.JSON(http.StatusOK, gin.H{"endpoints": []string{
