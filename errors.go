@@ -37,6 +37,13 @@ var (
 	ErrStoreUnavailable = errors.New("ginfresh: store unavailable")
 	// ErrKeyUnavailable: this instance only verifies tokens and cannot mint them.
 	ErrKeyUnavailable = errors.New("ginfresh: no signing key")
+	// ErrInvalidKey: key material was refused when building a [Key]: the
+	// wrong type, curve or size for its algorithm, or a PEM file that is
+	// encrypted, malformed or holds more than one block.
+	ErrInvalidKey = errors.New("ginfresh: invalid key")
+	// ErrKeySetUnavailable: the remote JWK Set of [WithJWKSURL] has never
+	// been fetched successfully, so no token can be checked yet.
+	ErrKeySetUnavailable = errors.New("ginfresh: key set unavailable")
 )
 
 // tokenError wraps cause under a ginfresh sentinel, and under ErrTokenInvalid
