@@ -17,6 +17,14 @@
 //		ginfresh.WithAuthenticator(checkPassword),
 //	)
 //
+// # Keys
+//
+// Besides an HMAC secret, [WithSigningKey] takes an RSA, ECDSA or Ed25519
+// key ([NewSigningKey], [ParsePrivateKeyPEM]), each bound to one algorithm.
+// [WithVerificationKeys] adds keys that only verify, for rotation;
+// [Auth.JWKSHandler] publishes the public ones. A resource server built with
+// only public keys, or with [WithJWKSURL], verifies tokens it cannot mint.
+//
 // # Protecting routes
 //
 // [Auth.Middleware] reads and verifies the token once per request and stores
