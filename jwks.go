@@ -66,7 +66,9 @@ func newJWKSDocument(keys []*Key, maxAge time.Duration) (*jwksDocument, error) {
 // for example at GET /.well-known/jwks.json, so that other services can
 // verify tokens without holding a secret. Each key carries its kid, alg and
 // use "sig". The document is built once in [New]; it is cacheable for
-// [WithJWKSMaxAge] and answers If-None-Match with 304.
+// [WithJWKSMaxAge] and answers If-None-Match with 304. It holds the keys
+// configured with [WithSigningKey] and [WithVerificationKeys], never keys
+// fetched with [WithJWKSURL]: a resource server does not republish its issuer.
 func (a *Auth) JWKSHandler() gin.HandlerFunc {
 	d := a.jwks
 	return func(c *gin.Context) {
