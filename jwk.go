@@ -20,11 +20,13 @@ type JWK struct {
 	KeyID     string `json:"kid,omitempty"`
 	Use       string `json:"use,omitempty"`
 	Algorithm string `json:"alg,omitempty"`
-	Curve     string `json:"crv,omitempty"`
-	N         string `json:"n,omitempty"`
-	E         string `json:"e,omitempty"`
-	X         string `json:"x,omitempty"`
-	Y         string `json:"y,omitempty"`
+	// KeyOps, when present, must include "verify" for a fetched key to be used.
+	KeyOps []string `json:"key_ops,omitempty"`
+	Curve  string   `json:"crv,omitempty"`
+	N      string   `json:"n,omitempty"`
+	E      string   `json:"e,omitempty"`
+	X      string   `json:"x,omitempty"`
+	Y      string   `json:"y,omitempty"`
 }
 
 // JWKSet is an RFC 7517 §5 JWK Set.
@@ -89,14 +91,11 @@ func (j JWK) PublicKey() (crypto.PublicKey, error) {
 		if err != nil {
 			return nil, err
 		}
-		if len(e) > 4 || n[0] == 0 || e[0] == 0 {
-			return nil, fmt.Errorf("%w: JWK: malformed RSA modulus or exponent", ErrInvalidKey)
+		exp := new(big.Int).SetBytes(e)
+		if !exp.IsInt64() || exp.Int64() < 3 || exp.Int64()%2 == 0 || exp.Int64() > 1<<31-1 {
+			return nil, fmt.Errorf("%w: JWK: RSA exponent is not allowed", ErrInvalidKey)
 		}
-		exp := new(big.Int).SetBytes(e).Int64()
-		if exp < 3 || exp%2 == 0 || exp > 1<<31-1 {
-			return nil, fmt.Errorf("%w: JWK: RSA exponent %d is not allowed", ErrInvalidKey, exp)
-		}
-		return &rsa.PublicKey{N: new(big.Int).SetBytes(n), E: int(exp)}, nil
+		return &rsa.PublicKey{N: new(big.Int).SetBytes(n), E: int(exp.Int64())}, nil
 	case "EC":
 		curve, ok := jwkCurves[j.Curve]
 		if !ok {

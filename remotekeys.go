@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -80,11 +81,23 @@ func WithJWKSURL(rawURL string, opts ...JWKSOption) Option {
 			}
 		}
 		if cfg.client == nil {
-			cfg.client = &http.Client{Timeout: cfg.timeout}
+			cfg.client = &http.Client{Timeout: cfg.timeout, CheckRedirect: noDowngrade}
 		}
 		a.remote = cfg
 		return nil
 	}
+}
+
+// noDowngrade follows at most three redirects, none of them from https to
+// plain http off loopback.
+func noDowngrade(req *http.Request, via []*http.Request) error {
+	if len(via) >= 3 {
+		return errors.New("too many redirects")
+	}
+	if req.URL.Scheme != "https" && !isLoopback(req.URL.Hostname()) {
+		return fmt.Errorf("redirect to %s refused: not https", req.URL.Redacted())
+	}
+	return nil
 }
 
 func isLoopback(host string) bool {
@@ -136,11 +149,7 @@ func JWKSAlgorithms(algs ...string) JWKSOption {
 		}
 		allowed := map[string]bool{}
 		for _, alg := range algs {
-			ok := false
-			for _, a := range asymmetricAlgs {
-				ok = ok || a == alg
-			}
-			if !ok {
+			if !slices.Contains(asymmetricAlgs, alg) {
 				return fmt.Errorf("JWKSAlgorithms: %q is not an asymmetric algorithm ginfresh supports", alg)
 			}
 			allowed[alg] = true
@@ -304,7 +313,8 @@ func parseJWKSet(body []byte, algs map[string]bool) (keys []*Key, skipped int, e
 	seen := map[string]bool{}
 	for _, raw := range doc.Keys {
 		var j JWK
-		if json.Unmarshal(raw, &j) != nil || !algs[j.Algorithm] || (j.Use != "" && j.Use != "sig") {
+		if json.Unmarshal(raw, &j) != nil || !algs[j.Algorithm] || (j.Use != "" && j.Use != "sig") ||
+			(j.KeyOps != nil && !slices.Contains(j.KeyOps, "verify")) {
 			skipped++
 			continue
 		}

@@ -1,9 +1,11 @@
 package ginfresh_test
 
 import (
+	"bytes"
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -256,6 +258,7 @@ func TestRemoteKeySetAllowedAlgorithms(t *testing.T) {
 	rsaKey := signingKey(t, "RS256")
 	ecKey := signingKey(t, "ES256")
 	edKey := signingKey(t, "EdDSA")
+	psKey := must(ginfresh.NewSigningKey("ps", "PS256", testRSAKey(t, 1)))
 	jwk := func(k *ginfresh.Key, edit func(*ginfresh.JWK)) ginfresh.JWK {
 		j, err := k.PublicJWK()
 		require.NoError(t, err)
@@ -266,6 +269,7 @@ func TestRemoteKeySetAllowedAlgorithms(t *testing.T) {
 		jwk(rsaKey, func(j *ginfresh.JWK) { j.Algorithm = "" }), // no alg: never used
 		jwk(ecKey, func(j *ginfresh.JWK) { j.Use = "enc" }),     // not a signature key
 		map[string]string{"kty": "oct", "kid": "shared", "alg": "HS256", "k": base64.RawURLEncoding.EncodeToString(testKey)},
+		jwk(psKey, func(j *ginfresh.JWK) { j.KeyOps = []string{"encrypt"} }),              // not for verifying
 		jwk(edKey, func(j *ginfresh.JWK) {}),                                              // the only usable one
 		jwk(edKey, func(j *ginfresh.JWK) { j.KeyID = "ed-as-rs"; j.Algorithm = "RS256" }), // alg does not fit the key
 		map[string]string{"kty": "EC", "kid": "off-curve", "alg": "ES256", "crv": "P-256", "x": "AQ", "y": "AQ"},
@@ -280,6 +284,7 @@ func TestRemoteKeySetAllowedAlgorithms(t *testing.T) {
 		{"EdDSA with alg", edKey, http.StatusOK},
 		{"RSA without alg", rsaKey, http.StatusUnauthorized},
 		{"EC for encryption", ecKey, http.StatusUnauthorized},
+		{"RSA with key_ops encrypt", psKey, http.StatusUnauthorized},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			issuer := newKeyFixture(t, ginfresh.WithSigningKey(tc.key))
@@ -330,4 +335,49 @@ func TestWithJWKSURLValidated(t *testing.T) {
 		_, err := ginfresh.New(ginfresh.WithJWKSURL(url))
 		assert.NoError(t, err, url)
 	}
+}
+
+func TestRemoteKeySetRedirects(t *testing.T) {
+	key := signingKey(t, "EdDSA")
+	issuer := newKeyFixture(t, ginfresh.WithSigningKey(key))
+	tok := issuer.login(t, "alice")
+	ks := newKeyServer(t, key)
+	for _, tc := range []struct {
+		name, to string
+		want     int
+		wantLog  string
+	}{
+		{"to the set on loopback", ks.URL, http.StatusOK, "key set fetched"},
+		{"to plain http elsewhere", "http://issuer.invalid/jwks.json", http.StatusServiceUnavailable, "refused: not https"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			redirect := httptest.NewServer(http.RedirectHandler(tc.to, http.StatusFound))
+			defer redirect.Close()
+			var log lockedBuffer
+			auth, err := ginfresh.New(ginfresh.WithJWKSURL(redirect.URL), ginfresh.WithTimeFunc(issuer.clock.Now),
+				ginfresh.WithLogger(slog.New(slog.NewTextHandler(&log, nil))))
+			require.NoError(t, err)
+			rs := &fixture{auth: auth, clock: issuer.clock, router: testRouter(auth)}
+			assert.Equal(t, tc.want, rs.do(request{path: "/protected", token: tok.AccessToken}).Code)
+			assert.Contains(t, log.String(), tc.wantLog)
+		})
+	}
+}
+
+// lockedBuffer is a log destination safe for concurrent writers.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
