@@ -83,6 +83,17 @@ func resourceServer(t *testing.T, clk *clock, url string, opts ...ginfresh.JWKSO
 	return &fixture{auth: auth, clock: clk, router: testRouter(auth)}
 }
 
+// remoteSetup is an issuer signing with EdDSA, its key set on loopback, a
+// resource server reading that set, and a login's tokens.
+func remoteSetup(t *testing.T, opts ...ginfresh.JWKSOption) (issuer *fixture, ks *keyServer, rs *fixture, tok ginfresh.Tokens) {
+	t.Helper()
+	key := signingKey(t, "EdDSA")
+	issuer = newKeyFixture(t, ginfresh.WithSigningKey(key))
+	ks = newKeyServer(t, key)
+	rs = resourceServer(t, issuer.clock, ks.URL, opts...)
+	return issuer, ks, rs, issuer.login(t, "alice")
+}
+
 // strangerToken is a well-formed token whose kid no set holds: presenting it
 // waits for any fetch in progress.
 func strangerToken(t *testing.T) string {
@@ -94,11 +105,7 @@ func strangerToken(t *testing.T) string {
 }
 
 func TestRemoteKeySet(t *testing.T) {
-	key := signingKey(t, "EdDSA")
-	issuer := newKeyFixture(t, ginfresh.WithSigningKey(key))
-	ks := newKeyServer(t, key)
-	rs := resourceServer(t, issuer.clock, ks.URL)
-	tok := issuer.login(t, "alice")
+	issuer, ks, rs, tok := remoteSetup(t)
 
 	assert.Equal(t, int32(0), ks.hits.Load(), "nothing is fetched before it is needed")
 	w := rs.do(request{path: "/protected", token: tok.AccessToken})
@@ -155,11 +162,7 @@ func TestRemoteKeySetRotation(t *testing.T) {
 }
 
 func TestRemoteKeySetRateLimit(t *testing.T) {
-	key := signingKey(t, "EdDSA")
-	issuer := newKeyFixture(t, ginfresh.WithSigningKey(key))
-	ks := newKeyServer(t, key)
-	rs := resourceServer(t, issuer.clock, ks.URL, ginfresh.JWKSMinInterval(30*time.Second))
-	tok := issuer.login(t, "alice")
+	issuer, ks, rs, tok := remoteSetup(t, ginfresh.JWKSMinInterval(30*time.Second))
 	require.Equal(t, http.StatusOK, rs.do(request{path: "/protected", token: tok.AccessToken}).Code)
 
 	var wg sync.WaitGroup
@@ -184,11 +187,7 @@ func TestRemoteKeySetRateLimit(t *testing.T) {
 }
 
 func TestRemoteKeySetPeriodicRefresh(t *testing.T) {
-	key := signingKey(t, "EdDSA")
-	issuer := newKeyFixture(t, ginfresh.WithSigningKey(key))
-	ks := newKeyServer(t, key)
-	rs := resourceServer(t, issuer.clock, ks.URL, ginfresh.JWKSRefresh(5*time.Minute))
-	tok := issuer.login(t, "alice")
+	issuer, ks, rs, tok := remoteSetup(t, ginfresh.JWKSRefresh(5*time.Minute))
 	require.Equal(t, http.StatusOK, rs.do(request{path: "/protected", token: tok.AccessToken}).Code)
 
 	issuer.clock.Advance(4 * time.Minute)
@@ -208,7 +207,6 @@ func TestRemoteKeySetPeriodicRefresh(t *testing.T) {
 }
 
 func TestRemoteKeySetFailures(t *testing.T) {
-	key := signingKey(t, "EdDSA")
 	// Valid but for its size: were it taken, the set would lose its key.
 	big := `{"keys":[]` + strings.Repeat(" ", ginfresh.MaxJWKSSize) + `}`
 	many := `{"keys":[` + strings.Repeat(`{"kty":"OKP"},`, ginfresh.MaxJWKSKeys) + `{}]}`
@@ -226,10 +224,7 @@ func TestRemoteKeySetFailures(t *testing.T) {
 		{"timeout", http.StatusOK, `{"keys":[]}`, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			issuer := newKeyFixture(t, ginfresh.WithSigningKey(key))
-			tok := issuer.login(t, "alice")
-			ks := newKeyServer(t, key)
-			rs := resourceServer(t, issuer.clock, ks.URL, ginfresh.JWKSTimeout(100*time.Millisecond), ginfresh.JWKSRefresh(5*time.Minute))
+			issuer, ks, rs, tok := remoteSetup(t, ginfresh.JWKSTimeout(100*time.Millisecond), ginfresh.JWKSRefresh(5*time.Minute))
 			require.Equal(t, http.StatusOK, rs.do(request{path: "/protected", token: tok.AccessToken}).Code)
 
 			ks.serve(tc.code, []byte(tc.body))
