@@ -376,3 +376,60 @@ func (b *lockedBuffer) String() string {
 	defer b.mu.Unlock()
 	return b.buf.String()
 }
+
+func TestRemoteKeySetWithStaticKeys(t *testing.T) {
+	static, fetched := signingKey(t, "ES256"), signingKey(t, "EdDSA")
+	clk := newClock()
+	staticIssuer := newKeyFixture(t, ginfresh.WithSigningKey(static), ginfresh.WithTimeFunc(clk.Now))
+	fetchedIssuer := newKeyFixture(t, ginfresh.WithSigningKey(fetched), ginfresh.WithTimeFunc(clk.Now))
+	// The set also offers a different key under the static key's kid; it
+	// must not displace the configured one.
+	impostor := must(ginfresh.NewSigningKey(static.ID(), "EdDSA", testEdKey(t)))
+	ks := newKeyServer(t, impostor, fetched)
+	ks.serve(http.StatusServiceUnavailable, nil)
+
+	auth, err := ginfresh.New(ginfresh.WithJWKSURL(ks.URL), ginfresh.WithVerificationKeys(verifier(t, static)), ginfresh.WithTimeFunc(clk.Now))
+	require.NoError(t, err)
+	rs := &fixture{auth: auth, clock: clk, router: testRouter(auth)}
+	staticTok := staticIssuer.login(t, "alice").AccessToken
+	assert.Equal(t, http.StatusOK, rs.do(request{path: "/protected", token: staticTok}).Code, "configured keys work while the set is down")
+	w := rs.do(request{path: "/protected", token: fetchedIssuer.login(t, "bob").AccessToken})
+	assert.Equal(t, http.StatusServiceUnavailable, w.Code)
+
+	ks.publish(t, impostor, fetched)
+	clk.Advance(ginfresh.DefaultJWKSMinInterval)
+	assert.Equal(t, http.StatusOK, rs.do(request{path: "/protected", token: fetchedIssuer.login(t, "bob").AccessToken}).Code)
+	assert.Equal(t, http.StatusOK, rs.do(request{path: "/protected", token: staticIssuer.login(t, "alice").AccessToken}).Code)
+	impostorIssuer := newKeyFixture(t, ginfresh.WithSigningKey(impostor), ginfresh.WithTimeFunc(clk.Now))
+	w = rs.do(request{path: "/protected", token: impostorIssuer.login(t, "alice").AccessToken})
+	assert.Equal(t, http.StatusUnauthorized, w.Code, "a fetched key cannot take a configured kid")
+}
+
+// TestRemoteKeySetConcurrent verifies from many goroutines while the set is
+// fetched again and again: under -race this checks the snapshot swap.
+func TestRemoteKeySetConcurrent(t *testing.T) {
+	issuer, ks, rs, _ := remoteSetup(t, ginfresh.JWKSRefresh(time.Minute), ginfresh.JWKSMinInterval(time.Second))
+	tokens := make([]string, 200)
+	for i := range tokens {
+		tokens[i] = must(issuer.auth.CreateAccessToken(ginfresh.Identity{Subject: "alice"}, false))
+	}
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := g; i < len(tokens); i += 4 {
+				w := rs.do(request{path: "/protected", token: tokens[i]})
+				assert.Equal(t, http.StatusOK, w.Code)
+				rs.do(request{path: "/protected", token: strangerToken(t)})
+			}
+		}()
+	}
+	for range 20 {
+		issuer.clock.Advance(time.Minute / 4)
+		rs.do(request{path: "/protected", token: strangerToken(t)})
+	}
+	wg.Wait()
+	assert.Greater(t, ks.hits.Load(), int32(1))
+	assert.LessOrEqual(t, ks.hits.Load(), int32(21), "at most one fetch per interval")
+}
