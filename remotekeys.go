@@ -171,8 +171,11 @@ type remoteKeys struct {
 
 	snap atomic.Pointer[keySnapshot]
 
+	// lastTry is when the last fetch began, in Unix nanoseconds: written
+	// under mu, read without it so a rate-limited refresh costs no lock.
+	lastTry atomic.Int64
+
 	mu      sync.Mutex
-	lastTry time.Time     // when the last fetch began
 	running chan struct{} // closed when the running fetch ends; nil if none
 	lastErr error
 }
@@ -200,8 +203,10 @@ func (r *remoteKeys) Issue(TokenType, *Claims) (string, error) { return "", ErrK
 // again when it is due or when the token names a kid the snapshot lacks.
 func (r *remoteKeys) Verify(typ TokenType, token string) (*Claims, error) {
 	s := r.snap.Load()
-	if s.fetched.IsZero() || r.now().Sub(s.fetched) >= r.cfg.refresh {
-		r.start()
+	if now := r.now(); s.fetched.IsZero() || now.Sub(s.fetched) >= r.cfg.refresh {
+		if now.UnixNano()-r.lastTry.Load() >= int64(r.cfg.minInterval) {
+			r.start()
+		}
 	}
 	c, err := s.format.Verify(typ, token)
 	if err == nil || !errors.Is(err, errUnknownKey) {
@@ -233,11 +238,11 @@ func (r *remoteKeys) start() <-chan struct{} {
 	if r.running != nil {
 		return r.running
 	}
-	now := r.now()
-	if !r.lastTry.IsZero() && now.Sub(r.lastTry) < r.cfg.minInterval {
+	now := r.now().UnixNano()
+	if last := r.lastTry.Load(); last != 0 && now-last < int64(r.cfg.minInterval) {
 		return nil
 	}
-	r.lastTry = now
+	r.lastTry.Store(now)
 	done := make(chan struct{})
 	r.running = done
 	go func() {
