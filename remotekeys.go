@@ -23,9 +23,13 @@ const (
 	// MaxJWKSKeys caps the keys of a fetched JWK Set; a larger one is refused.
 	MaxJWKSKeys = 32
 
-	DefaultJWKSRefresh     = 15 * time.Minute
+	// DefaultJWKSRefresh is how old a fetched set may grow before it is
+	// fetched again.
+	DefaultJWKSRefresh = 15 * time.Minute
+	// DefaultJWKSMinInterval is the least time between two fetches.
 	DefaultJWKSMinInterval = time.Minute
-	DefaultJWKSTimeout     = 5 * time.Second
+	// DefaultJWKSTimeout bounds one fetch.
+	DefaultJWKSTimeout = 5 * time.Second
 )
 
 // asymmetricAlgs are the algorithms a fetched key may be bound to. HMAC is
