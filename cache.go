@@ -102,3 +102,17 @@ func (c *tokenCache) drop(token string) {
 	delete(s.m, token)
 	s.mu.Unlock()
 }
+
+// reset forgets every token, for example when a key they were checked
+// with is withdrawn.
+func (c *tokenCache) reset() {
+	if c == nil {
+		return
+	}
+	for i := range c.shards {
+		s := &c.shards[i]
+		s.mu.Lock()
+		clear(s.m)
+		s.mu.Unlock()
+	}
+}

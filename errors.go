@@ -40,6 +40,13 @@ var (
 	// ErrTooManyAttempts: the client made too many password attempts; the
 	// answer's Retry-After says when it may try again (see [Throttle]).
 	ErrTooManyAttempts = errors.New("ginfresh: too many attempts")
+	// ErrInvalidKey: key material was refused when building a [Key]: the
+	// wrong type, curve or size for its algorithm, or a PEM file that is
+	// encrypted, malformed or holds more than one block.
+	ErrInvalidKey = errors.New("ginfresh: invalid key")
+	// ErrKeySetUnavailable: the remote JWK Set of [WithJWKSURL] has never
+	// been fetched successfully, so no token can be checked yet.
+	ErrKeySetUnavailable = errors.New("ginfresh: key set unavailable")
 )
 
 // tokenError wraps cause under a ginfresh sentinel, and under ErrTokenInvalid

@@ -17,6 +17,14 @@
 //		ginfresh.WithAuthenticator(checkPassword),
 //	)
 //
+// # Keys
+//
+// Besides an HMAC secret, [WithSigningKey] takes an RSA, ECDSA or Ed25519
+// key ([NewSigningKey], [ParsePrivateKeyPEM]), each bound to one algorithm.
+// [WithVerificationKeys] adds keys that only verify, for rotation;
+// [Auth.JWKSHandler] publishes the public ones. A resource server built with
+// only public keys, or with [WithJWKSURL], verifies tokens it cannot mint.
+//
 // # Protecting routes
 //
 // [Auth.Middleware] reads and verifies the token once per request and stores
@@ -55,6 +63,7 @@
 package ginfresh
 
 import (
+	"context"
 	"crypto/rand"
 	"errors"
 	"fmt"
@@ -103,6 +112,10 @@ type Auth struct {
 	hmacAlg          string
 	signingKey       *Key
 	verificationKeys []*Key
+	remote           *remoteConfig // WithJWKSURL
+
+	jwks       *jwksDocument
+	jwksMaxAge time.Duration
 }
 
 // New returns an Auth with secure defaults changed by opts. It fails, naming
@@ -118,6 +131,7 @@ func New(opts ...Option) (*Auth, error) {
 		realm:           "api",
 		hmacAlg:         "HS256",
 		cacheSize:       DefaultCacheSize,
+		jwksMaxAge:      DefaultJWKSMaxAge,
 	}
 	var errs []error
 	for _, opt := range opts {
@@ -132,9 +146,9 @@ func New(opts ...Option) (*Auth, error) {
 	if len(errs) > 0 {
 		return nil, fmt.Errorf("ginfresh: invalid option: %w", errors.Join(errs...))
 	}
-	// Only a verify-only instance (public keys, no signing key) may go
-	// without an authenticator.
-	verifyOnly := a.format == nil && a.signingKey == nil && a.hmacSecret == nil && len(a.verificationKeys) > 0
+	// Only a verify-only instance (public keys or a key set URL, no
+	// signing key) may go without an authenticator.
+	verifyOnly := a.format == nil && a.signingKey == nil && a.hmacSecret == nil && (len(a.verificationKeys) > 0 || a.remote != nil)
 	errs = append(errs, a.buildFormat()...)
 	if a.authenticate == nil && !verifyOnly && (a.format == nil || a.canSign()) {
 		errs = append(errs, errors.New("authenticator is required (use WithAuthenticator)"))
@@ -149,8 +163,17 @@ func New(opts ...Option) (*Auth, error) {
 		a.store = NewMemoryStore()
 	}
 	a.setupThrottle()
+	if a.jwks == nil { // WithFormat: the key options are ignored, nothing is published
+		a.jwks, _ = newJWKSDocument(nil, a.jwksMaxAge)
+	}
 	a.responses = newResponses(a.realm)
 	a.cache = newTokenCache(a.cacheSize)
+	if r, ok := a.format.(*remoteKeys); ok {
+		// A token checked with a key the issuer has since withdrawn must
+		// not live on in the cache.
+		r.removed = a.cache.reset
+		r.logf = func(msg string, args ...any) { a.event(context.Background(), msg, args...) }
+	}
 	return a, nil
 }
 
@@ -171,22 +194,41 @@ func (a *Auth) buildFormat() []error {
 		}
 		signer = k
 	}
-	if signer == nil && len(a.verificationKeys) == 0 {
-		return []error{errors.New("signing key is required (use WithHMACKey or WithSigningKey)")}
-	}
-	f, err := newJWTFormat(signer, a.verificationKeys)
+	var errs []error
+	doc, err := newJWKSDocument(append([]*Key{signer}, a.verificationKeys...), a.jwksMaxAge)
 	if err != nil {
-		return []error{err}
+		errs = append(errs, err)
 	}
-	a.format = f
-	return nil
+	a.jwks = doc
+	switch {
+	case a.remote != nil && signer != nil:
+		return append(errs, errors.New("WithJWKSURL is for instances that only verify; it cannot be combined with a signing key"))
+	case a.remote != nil:
+		r, err := newRemoteKeys(a.remote, a.verificationKeys, a.now)
+		if err != nil {
+			return append(errs, err)
+		}
+		a.format = r
+	case signer == nil && len(a.verificationKeys) == 0:
+		return append(errs, errors.New("signing key is required (use WithHMACKey or WithSigningKey)"))
+	default:
+		f, err := newJWTFormat(signer, a.verificationKeys)
+		if err != nil {
+			return append(errs, err)
+		}
+		a.format = f
+	}
+	return errs
 }
 
 // canSign reports whether this instance mints tokens (as opposed to a
 // resource server that only verifies them).
 func (a *Auth) canSign() bool {
-	if f, ok := a.format.(*jwtFormat); ok {
+	switch f := a.format.(type) {
+	case *jwtFormat:
 		return f.signer != nil
+	case *remoteKeys:
+		return false
 	}
 	return a.format != nil
 }

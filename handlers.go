@@ -25,10 +25,19 @@ func (a *Auth) RegisterRoutes(r gin.IRouter) {
 	r.POST("/logout", a.LogoutHandler())
 }
 
+// refuse answers err to every request: the session endpoints of an
+// instance that only verifies tokens.
+func (a *Auth) refuse(err error) gin.HandlerFunc {
+	return func(c *gin.Context) { a.fail(c, err) }
+}
+
 // LoginHandler takes {"username","password"}, checks them with the
 // authenticator and answers a fresh access token and a refresh token that
 // starts a new session.
 func (a *Auth) LoginHandler() gin.HandlerFunc {
+	if !a.canSign() {
+		return a.refuse(ErrKeyUnavailable)
+	}
 	return func(c *gin.Context) {
 		id, err := a.checkPassword(c)
 		if err != nil {
@@ -48,6 +57,9 @@ func (a *Auth) LoginHandler() gin.HandlerFunc {
 // RefreshHandler takes a refresh token as Bearer and answers a non-fresh
 // access token and, with rotation, the session's next refresh token.
 func (a *Auth) RefreshHandler() gin.HandlerFunc {
+	if !a.canSign() {
+		return a.refuse(ErrKeyUnavailable)
+	}
 	return func(c *gin.Context) {
 		token, err := bearerToken(c.Request)
 		if err == nil && token == "" {
@@ -77,6 +89,9 @@ func (a *Auth) RefreshHandler() gin.HandlerFunc {
 // be valid and belong to the same user (403 otherwise), so a session cannot
 // be upgraded with someone else's password.
 func (a *Auth) FreshLoginHandler() gin.HandlerFunc {
+	if !a.canSign() {
+		return a.refuse(ErrKeyUnavailable)
+	}
 	return func(c *gin.Context) {
 		held, err := a.verifyRequest(c)
 		if err != nil {
@@ -113,6 +128,9 @@ func (a *Auth) FreshLoginHandler() gin.HandlerFunc {
 // revoked too when [WithAccessRevocation] is on. Everything presented is
 // verified before anything is revoked. It answers 204.
 func (a *Auth) LogoutHandler() gin.HandlerFunc {
+	if !a.canSign() {
+		return a.refuse(ErrKeyUnavailable)
+	}
 	return func(c *gin.Context) {
 		ctx := c.Request.Context()
 		rt, at, err := a.logoutTokens(c)

@@ -4,10 +4,12 @@ import (
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/ed25519"
+	"crypto/elliptic"
 	"crypto/rsa"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math/big"
 )
@@ -18,11 +20,13 @@ type JWK struct {
 	KeyID     string `json:"kid,omitempty"`
 	Use       string `json:"use,omitempty"`
 	Algorithm string `json:"alg,omitempty"`
-	Curve     string `json:"crv,omitempty"`
-	N         string `json:"n,omitempty"`
-	E         string `json:"e,omitempty"`
-	X         string `json:"x,omitempty"`
-	Y         string `json:"y,omitempty"`
+	// KeyOps, when present, must include "verify" for a fetched key to be used.
+	KeyOps []string `json:"key_ops,omitempty"`
+	Curve  string   `json:"crv,omitempty"`
+	N      string   `json:"n,omitempty"`
+	E      string   `json:"e,omitempty"`
+	X      string   `json:"x,omitempty"`
+	Y      string   `json:"y,omitempty"`
 }
 
 // JWKSet is an RFC 7517 §5 JWK Set.
@@ -54,6 +58,85 @@ func publicJWK(public crypto.PublicKey) (JWK, error) {
 		return JWK{KeyType: "OKP", Curve: "Ed25519", X: b64.EncodeToString(k)}, nil
 	}
 	return JWK{}, fmt.Errorf("unsupported public key type %T", public)
+}
+
+// PublicJWK describes k's public key as a JWK with its kid, alg and
+// use "sig", as [Auth.JWKSHandler] publishes it. An HMAC secret has no
+// public form and is an error.
+func (k *Key) PublicJWK() (JWK, error) {
+	if k.Public() == nil {
+		return JWK{}, fmt.Errorf("%w: an HMAC secret is never published", ErrInvalidKey)
+	}
+	j, err := publicJWK(k.public)
+	if err != nil {
+		return JWK{}, err
+	}
+	j.KeyID, j.Use, j.Algorithm = k.id, "sig", k.alg
+	return j, nil
+}
+
+var jwkCurves = map[string]elliptic.Curve{"P-256": elliptic.P256(), "P-384": elliptic.P384(), "P-521": elliptic.P521()}
+
+// PublicKey decodes the public key j describes: an *rsa.PublicKey, an
+// *ecdsa.PublicKey or an ed25519.PublicKey. Symmetric ("oct") keys are
+// refused: a shared secret is never taken from a key set.
+func (j JWK) PublicKey() (crypto.PublicKey, error) {
+	switch j.KeyType {
+	case "RSA":
+		n, err := jwkBytes("n", j.N, 0)
+		if err != nil {
+			return nil, err
+		}
+		e, err := jwkBytes("e", j.E, 0)
+		if err != nil {
+			return nil, err
+		}
+		exp := new(big.Int).SetBytes(e)
+		if !exp.IsInt64() || exp.Int64() < 3 || exp.Int64()%2 == 0 || exp.Int64() > 1<<31-1 {
+			return nil, fmt.Errorf("%w: JWK: RSA exponent is not allowed", ErrInvalidKey)
+		}
+		return &rsa.PublicKey{N: new(big.Int).SetBytes(n), E: int(exp.Int64())}, nil
+	case "EC":
+		curve, ok := jwkCurves[j.Curve]
+		if !ok {
+			return nil, fmt.Errorf("%w: JWK: unsupported curve %q", ErrInvalidKey, j.Curve)
+		}
+		size := (curve.Params().BitSize + 7) / 8
+		x, err := jwkBytes("x", j.X, size)
+		if err != nil {
+			return nil, err
+		}
+		y, err := jwkBytes("y", j.Y, size)
+		if err != nil {
+			return nil, err
+		}
+		k, err := ecdsa.ParseUncompressedPublicKey(curve, append(append([]byte{4}, x...), y...))
+		if err != nil {
+			return nil, fmt.Errorf("%w: JWK: %w", ErrInvalidKey, err)
+		}
+		return k, nil
+	case "OKP":
+		if j.Curve != "Ed25519" {
+			return nil, fmt.Errorf("%w: JWK: unsupported curve %q", ErrInvalidKey, j.Curve)
+		}
+		x, err := jwkBytes("x", j.X, ed25519.PublicKeySize)
+		if err != nil {
+			return nil, err
+		}
+		return ed25519.PublicKey(x), nil
+	}
+	return nil, fmt.Errorf("%w: JWK: unsupported key type %q", ErrInvalidKey, j.KeyType)
+}
+
+var errJWKMember = errors.New("JWK member is missing or malformed")
+
+// jwkBytes decodes a base64url member; size > 0 demands that length.
+func jwkBytes(name, value string, size int) ([]byte, error) {
+	b, err := b64Strict.DecodeString(value)
+	if err != nil || len(b) == 0 || (size > 0 && len(b) != size) {
+		return nil, fmt.Errorf("%w: %w: %q", ErrInvalidKey, errJWKMember, name)
+	}
+	return b, nil
 }
 
 // thumbprint is the RFC 7638 JWK thumbprint: SHA-256 over the required

@@ -65,6 +65,16 @@ type jwtFormat struct {
 }
 
 func newJWTFormat(signer *Key, verifiers []*Key) (*jwtFormat, error) {
+	f, err := buildJWTFormat(signer, verifiers)
+	if err == nil && len(f.keys) == 0 {
+		err = errors.New("no keys")
+	}
+	return f, err
+}
+
+// buildJWTFormat is newJWTFormat that allows an empty set, for a snapshot
+// of a remote key set.
+func buildJWTFormat(signer *Key, verifiers []*Key) (*jwtFormat, error) {
 	f := &jwtFormat{signer: signer, keys: map[string]*Key{}, headers: map[string]knownHeader{}}
 	f.buffers.New = func() any { b := make([]byte, 0, 1024); return &b }
 	all := verifiers
@@ -83,9 +93,6 @@ func newJWTFormat(signer *Key, verifiers []*Key) (*jwtFormat, error) {
 				f.issue[typ] = h
 			}
 		}
-	}
-	if len(f.keys) == 0 {
-		return nil, errors.New("no keys")
 	}
 	if len(f.keys) == 1 {
 		for _, k := range f.keys {

@@ -10,7 +10,6 @@ import (
 	"crypto/sha256"
 	"crypto/sha512"
 	"encoding/base64"
-	"errors"
 	"fmt"
 	"hash"
 	"sync"
@@ -69,10 +68,10 @@ var hmacHashes = map[string]func() hash.Hash{
 func NewHMACKey(id, alg string, secret []byte) (*Key, error) {
 	newHash, ok := hmacHashes[alg]
 	if !ok {
-		return nil, fmt.Errorf("algorithm %q is not an HMAC algorithm (use HS256, HS384 or HS512)", alg)
+		return nil, fmt.Errorf("%w: algorithm %q is not an HMAC algorithm (use HS256, HS384 or HS512)", ErrInvalidKey, alg)
 	}
 	if len(secret) < MinHMACKeySize {
-		return nil, fmt.Errorf("HMAC key is %d bytes, at least %d are required", len(secret), MinHMACKeySize)
+		return nil, fmt.Errorf("%w: HMAC key is %d bytes, at least %d are required", ErrInvalidKey, len(secret), MinHMACKeySize)
 	}
 	secret = append([]byte(nil), secret...) // the caller may reuse its slice
 	if id == "" {
@@ -89,7 +88,7 @@ func NewHMACKey(id, alg string, secret []byte) (*Key, error) {
 // P-256) or EdDSA (ed25519.PrivateKey). Its public half verifies.
 func NewSigningKey(id, alg string, private crypto.Signer) (*Key, error) {
 	if private == nil {
-		return nil, errors.New("private key is nil")
+		return nil, fmt.Errorf("%w: private key is nil", ErrInvalidKey)
 	}
 	k, err := NewVerificationKey(id, alg, private.Public())
 	if err != nil {
@@ -102,6 +101,16 @@ func NewSigningKey(id, alg string, private crypto.Signer) (*Key, error) {
 		k.private = *p
 	default:
 		k.private = private
+	}
+	// A key the algorithm cannot use (an RSA signer that is not an
+	// *rsa.PrivateKey, say) fails here rather than at the first login.
+	probe := []byte("ginfresh key probe")
+	sig, err := k.sign(probe)
+	if err == nil {
+		err = k.verify(probe, string(probe), sig)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%w: the key cannot sign %s: %w", ErrInvalidKey, alg, err)
 	}
 	return k, nil
 }
@@ -131,30 +140,30 @@ func checkKeyType(alg string, public crypto.PublicKey) error {
 	case "RS256", "RS384", "RS512", "PS256", "PS384", "PS512":
 		k, ok := public.(*rsa.PublicKey)
 		if !ok {
-			return fmt.Errorf("%s needs an RSA key, got %T", alg, public)
+			return fmt.Errorf("%w: %s needs an RSA key, got %T", ErrInvalidKey, alg, public)
 		}
 		if k.N.BitLen() < minRSABits {
-			return fmt.Errorf("RSA key is %d bits, at least %d are required", k.N.BitLen(), minRSABits)
+			return fmt.Errorf("%w: RSA key is %d bits, at least %d are required", ErrInvalidKey, k.N.BitLen(), minRSABits)
 		}
 	case "ES256", "ES384", "ES512":
 		k, ok := public.(*ecdsa.PublicKey)
 		if !ok {
-			return fmt.Errorf("%s needs an ECDSA key, got %T", alg, public)
+			return fmt.Errorf("%w: %s needs an ECDSA key, got %T", ErrInvalidKey, alg, public)
 		}
 		want := map[string]elliptic.Curve{"ES256": elliptic.P256(), "ES384": elliptic.P384(), "ES512": elliptic.P521()}[alg]
 		if k.Curve != want {
-			return fmt.Errorf("%s needs curve %s, got %s", alg, want.Params().Name, k.Curve.Params().Name)
+			return fmt.Errorf("%w: %s needs curve %s, got %s", ErrInvalidKey, alg, want.Params().Name, k.Curve.Params().Name)
 		}
 	case "EdDSA":
 		switch public.(type) {
 		case ed25519.PublicKey, *ed25519.PublicKey:
 		default:
-			return fmt.Errorf("EdDSA needs an Ed25519 key, got %T", public)
+			return fmt.Errorf("%w: EdDSA needs an Ed25519 key, got %T", ErrInvalidKey, public)
 		}
 	case "HS256", "HS384", "HS512":
-		return fmt.Errorf("%s is an HMAC algorithm (use NewHMACKey)", alg)
+		return fmt.Errorf("%w: %s is an HMAC algorithm (use NewHMACKey)", ErrInvalidKey, alg)
 	default:
-		return fmt.Errorf("algorithm %q is not supported", alg)
+		return fmt.Errorf("%w: algorithm %q is not supported", ErrInvalidKey, alg)
 	}
 	return nil
 }

@@ -48,6 +48,7 @@ func newResponses(realm string) *responses {
 	add(ErrTooManyAttempts, http.StatusTooManyRequests, "too_many_attempts", "Too many failed attempts; try again later.")
 	add(ErrSubjectMismatch, http.StatusForbidden, "access_denied", "The credentials belong to another user than the access token.")
 	add(ErrStoreUnavailable, http.StatusServiceUnavailable, "temporarily_unavailable", "The session store is unavailable; try again later.")
+	add(ErrKeySetUnavailable, http.StatusServiceUnavailable, "temporarily_unavailable", "The keys to check tokens are unavailable; try again later.")
 	add(ErrKeyUnavailable, http.StatusNotImplemented, "unsupported", "This server verifies tokens but does not issue them.")
 	rs.fallback = rs.build(http.StatusInternalServerError, "server_error", "The server could not complete the request.", 0)
 	return rs

@@ -1,11 +1,14 @@
 // Command example is a runnable API showing ginfresh's flow: login, refresh,
 // fresh-login, logout, an ordinary protected route and fresh-only ones.
 //
-//	PORT             listen port (default 8000)
-//	GINFRESH_SECRET  HMAC key, at least 32 bytes, taken as raw bytes;
-//	                 when unset a random key is made and tokens die with the process
-//	REDIS_URL        redis://host:port/db to keep sessions in Redis, shared by
-//	                 every instance; when unset they live in process memory
+//	PORT               listen port (default 8000)
+//	GINFRESH_SECRET    HMAC key, at least 32 bytes, taken as raw bytes;
+//	                   when unset a random key is made and tokens die with the process
+//	GINFRESH_KEY_FILE  PEM file of an Ed25519 private key (openssl genpkey -algorithm ed25519);
+//	                   when set, tokens are signed with EdDSA instead of the HMAC key and
+//	                   the public key is served at GET /.well-known/jwks.json
+//	REDIS_URL          redis://host:port/db to keep sessions in Redis, shared by
+//	                   every instance; when unset they live in process memory
 package main
 
 import (
@@ -19,8 +22,8 @@ import (
 )
 
 func main() {
-	secret := []byte(os.Getenv("GINFRESH_SECRET"))
-	if len(secret) == 0 {
+	secret, keyFile := []byte(os.Getenv("GINFRESH_SECRET")), os.Getenv("GINFRESH_KEY_FILE")
+	if len(secret) == 0 && keyFile == "" {
 		secret = make([]byte, 32)
 		_, _ = rand.Read(secret)
 		log.Print("GINFRESH_SECRET is not set: signing with a random key; tokens stop working when the process exits")
@@ -32,7 +35,7 @@ func main() {
 	if os.Getenv("GIN_MODE") == "" {
 		gin.SetMode(gin.ReleaseMode)
 	}
-	r, err := newServer(config{secret: secret, extra: storeOptions()})
+	r, err := newServer(config{secret: secret, keyFile: keyFile, extra: storeOptions()})
 	if err != nil {
 		log.Fatal(err)
 	}

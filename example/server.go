@@ -15,16 +15,20 @@ type config struct {
 	secret []byte
 	now    func() time.Time // nil: the real clock
 	extra  []ginfresh.Option
+
+	// keyFile names a PEM file with an Ed25519 private key; when set, it
+	// signs instead of secret (see keys.go).
+	keyFile string
 }
 
 // newServer builds the demo API: the seeds' endpoints over ginfresh.
 func newServer(cfg config) (*gin.Engine, error) {
 	u := demoUsers()
-	opts := []ginfresh.Option{
-		ginfresh.WithHMACKey(cfg.secret),
-		ginfresh.WithAuthenticator(u.authenticate),
-		ginfresh.WithAccessRevocation(),
+	opts, err := keyOptions(cfg)
+	if err != nil {
+		return nil, err
 	}
+	opts = append(opts, ginfresh.WithAuthenticator(u.authenticate), ginfresh.WithAccessRevocation())
 	if cfg.now != nil {
 		opts = append(opts, ginfresh.WithTimeFunc(cfg.now))
 	}
@@ -52,6 +56,7 @@ func newServer(cfg config) (*gin.Engine, error) {
 		}})
 	})
 	auth.RegisterRoutes(r)
+	serveJWKS(r, auth, cfg)
 
 	r.GET("/protected", auth.RequireAccess(), func(c *gin.Context) {
 		claims := ginfresh.MustClaims(c)
