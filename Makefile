@@ -34,7 +34,7 @@ lint: $(STATICCHECK) ## Run go vet and staticcheck on every module
 
 # One fuzz target per run: go test -fuzz takes a single target.
 FUZZTIME ?= 30s
-FUZZ_TARGETS := FuzzBearerToken FuzzVerify FuzzLoginBody FuzzRefreshRequest
+FUZZ_TARGETS := $(shell grep -ho '^func Fuzz[A-Za-z0-9_]*' *_test.go | cut -c6- | sort)
 
 .PHONY: fuzz
 fuzz: ## Fuzz each parser of untrusted input for FUZZTIME (default 30s)
