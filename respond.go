@@ -45,6 +45,7 @@ func newResponses(realm string) *responses {
 	add(ErrTokenInvalid, http.StatusUnauthorized, "invalid_token", "The token is invalid.")
 	add(ErrTokenNotFresh, http.StatusUnauthorized, "insufficient_user_authentication", "A fresh login is required.")
 	add(ErrInvalidCredentials, http.StatusUnauthorized, "invalid_credentials", "The username or password is wrong.")
+	add(ErrCSRF, http.StatusForbidden, "csrf_check_failed", "The request failed the cross-site request forgery check.")
 	add(ErrSubjectMismatch, http.StatusForbidden, "access_denied", "The credentials belong to another user than the access token.")
 	add(ErrStoreUnavailable, http.StatusServiceUnavailable, "temporarily_unavailable", "The session store is unavailable; try again later.")
 	add(ErrKeyUnavailable, http.StatusNotImplemented, "unsupported", "This server verifies tokens but does not issue them.")
