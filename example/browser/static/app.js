@@ -70,7 +70,7 @@ async function refresh() {
     signedOut();
     return false;
   }
-  log(`refreshed: a new access token for ${r.data.expires_in} s, not fresh`, "ok");
+  log(`refreshed: a new access token for ${human(r.data.expires_in)}, not fresh`, "ok");
   plan(r.data.expires_in);
   await show();
   return true;
@@ -88,11 +88,18 @@ function plan(expiresIn) {
 
 function tick() {
   $("next-refresh").textContent = refreshAt
-    ? `in ${Math.max(0, Math.round((refreshAt - Date.now()) / 1000))} s`
+    ? `in ${human(Math.max(0, Math.round((refreshAt - Date.now()) / 1000)))}`
     : "–";
 }
 
 const clock = (unix) => new Date(unix * 1000).toLocaleTimeString();
+
+function human(seconds) {
+  if (seconds < 120) return `${seconds} s`;
+  if (seconds < 2 * 3600) return `${Math.round(seconds / 60)} min`;
+  if (seconds < 2 * 86400) return `${Math.round(seconds / 3600)} h`;
+  return `${Math.round(seconds / 86400)} days`;
+}
 
 // show asks the server about the current access token and displays it.
 async function show() {
@@ -103,8 +110,8 @@ async function show() {
   $("status").textContent = `Signed in as ${t.user}`;
   $("fresh").textContent = t.fresh ? "fresh: the password was just proved" : "not fresh: minted by a refresh";
   $("fresh").className = t.fresh ? "fresh" : "stale";
-  $("auth-time").textContent = `${clock(t.auth_time)} (${t.now - t.auth_time} s ago)`;
-  $("expires").textContent = `${clock(t.expires_at)} (in ${t.expires_at - t.now} s)`;
+  $("auth-time").textContent = `${clock(t.auth_time)} (${human(t.now - t.auth_time)} ago)`;
+  $("expires").textContent = `${clock(t.expires_at)} (in ${human(t.expires_at - t.now)})`;
   signedIn();
   return r;
 }
@@ -143,7 +150,7 @@ function reauthenticate() {
         return;
       }
       form.hidden = true;
-      log(`fresh login: a fresh access token for ${r.data.expires_in} s`, "ok");
+      log(`fresh login: a fresh access token for ${human(r.data.expires_in)}`, "ok");
       plan(r.data.expires_in);
       await show();
       resolve(true);
@@ -184,7 +191,7 @@ $("login-form").onsubmit = async (e) => {
     log(`sign-in refused: ${describe(r)}`, "refused");
     return;
   }
-  log(`signed in: a fresh access token for ${r.data.expires_in} s, a session for ${r.data.refresh_expires_in} s`, "ok");
+  log(`signed in: a fresh access token for ${human(r.data.expires_in)}, a session for ${human(r.data.refresh_expires_in)}`, "ok");
   plan(r.data.expires_in);
   await show();
 };
