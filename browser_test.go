@@ -196,6 +196,7 @@ func TestBrowserOptionsValidation(t *testing.T) {
 		{"same cookie names", []ginfresh.Option{ginfresh.WithCookies("/"), ginfresh.WithCookieNames("a", "a", "c")}, "must differ"},
 		{"SameSite default mode", []ginfresh.Option{ginfresh.WithCookies("/"), ginfresh.WithCookieSameSite(http.SameSiteDefaultMode)}, "not Lax, Strict or None"},
 		{"SameSite without cookies", []ginfresh.Option{ginfresh.WithCookieSameSite(http.SameSiteStrictMode)}, "no effect without WithCookies"},
+		{"every problem at once", []ginfresh.Option{ginfresh.WithCookieSameSite(http.SameSiteStrictMode), ginfresh.WithTrustedOrigins("https://app.example")}, "need WithCookies or FromCookie"},
 		{"names without cookies", []ginfresh.Option{ginfresh.WithCookieNames("a", "r", "c")}, "need WithCookies or FromCookie"},
 		{"origins without cookies", []ginfresh.Option{ginfresh.WithTrustedOrigins("https://app.example")}, "need WithCookies or FromCookie"},
 		{"malformed origin", []ginfresh.Option{ginfresh.WithCookies("/"), ginfresh.WithTrustedOrigins("app.example")}, "WithTrustedOrigins"},

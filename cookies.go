@@ -125,12 +125,13 @@ func (a *Auth) checkBrowser() []error {
 	}
 	var errs []error
 	readsCookies := a.reads(fromCookie)
-	switch {
-	case cc.on && !readsCookies:
+	if cc.on && !readsCookies {
 		errs = append(errs, errors.New("WithCookies sets cookies that no token source reads (add FromCookie to WithTokenSources)"))
-	case cc.sameSiteSet && !cc.on:
+	}
+	if cc.sameSiteSet && !cc.on {
 		errs = append(errs, errors.New("WithCookieSameSite has no effect without WithCookies"))
-	case (cc.namesSet || cc.originsSet) && !cc.on && !readsCookies:
+	}
+	if (cc.namesSet || cc.originsSet) && !cc.on && !readsCookies {
 		errs = append(errs, errors.New("WithCookieNames and WithTrustedOrigins need WithCookies or FromCookie"))
 	}
 	if cc.on && hasPrefixFold(cc.refresh, "__Host-") && cc.refreshPath != "/" {
