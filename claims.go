@@ -53,6 +53,10 @@ type Claims struct {
 	// SessionID names the refresh-token family (the login session) a
 	// refresh token belongs to. Empty in access tokens.
 	SessionID string `json:"sid,omitempty"`
+	// CSRF is the double-submit value of a cookie-mode session (see
+	// [WithCookies]): requests that carry the token in a cookie must repeat
+	// it in the X-CSRF-Token header. Empty in header-mode tokens.
+	CSRF string `json:"csrf,omitempty"`
 	// Extra holds custom claims to add when minting a token. Verified
 	// tokens leave it nil: read custom claims with [Claims.Get].
 	Extra map[string]any `json:"-"`
@@ -103,7 +107,7 @@ func (c *Claims) Get(name string, v any) (bool, error) {
 // replace them.
 var registered = map[string]bool{
 	"iss": true, "sub": true, "aud": true, "exp": true, "nbf": true, "iat": true,
-	"jti": true, "fresh": true, "auth_time": true, "sid": true,
+	"jti": true, "fresh": true, "auth_time": true, "sid": true, "csrf": true,
 }
 
 // customClaims returns the custom claims of a verified token, for carrying
@@ -147,6 +151,7 @@ type wireClaims struct {
 	Fresh     bool             `json:"fresh"`
 	AuthTime  float64          `json:"auth_time"`
 	SessionID string           `json:"sid"`
+	CSRF      string           `json:"csrf"`
 }
 
 // maxNumericDate keeps decoded dates in a range time.Time represents exactly
@@ -200,7 +205,7 @@ func decodeClaims(payload []byte) (*Claims, error) {
 	c := &blk.claims
 	c.raw = payload
 	c.Issuer, c.Subject, c.Audience, c.ID = w.Issuer, w.Subject, w.Audience, w.ID
-	c.Fresh, c.SessionID = w.Fresh, w.SessionID
+	c.Fresh, c.SessionID, c.CSRF = w.Fresh, w.SessionID, w.CSRF
 	for i, d := range []struct {
 		dst **jwt.NumericDate
 		v   float64
@@ -262,6 +267,9 @@ func (c *Claims) MarshalJSON() ([]byte, error) {
 	date("auth_time", c.AuthTime, false)
 	if c.SessionID != "" {
 		str("sid", c.SessionID)
+	}
+	if c.CSRF != "" {
+		str("csrf", c.CSRF)
 	}
 	for k, v := range c.Extra {
 		if registered[k] {

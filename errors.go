@@ -6,7 +6,8 @@ import "errors"
 // cause (often a golang-jwt error), so errors.Is finds both.
 var (
 	// ErrInvalidRequest: the Authorization header is malformed (repeated,
-	// empty token, oversized) or a request body is not what the endpoint takes.
+	// empty token, oversized), the token came by two methods at once (RFC
+	// 6750 §2), or a request body is not what the endpoint takes.
 	ErrInvalidRequest = errors.New("ginfresh: invalid request")
 	// ErrTokenMissing: the request carries no token at all.
 	ErrTokenMissing = errors.New("ginfresh: token missing")
@@ -47,6 +48,10 @@ var (
 	// ErrKeySetUnavailable: the remote JWK Set of [WithJWKSURL] has never
 	// been fetched successfully, so no token can be checked yet.
 	ErrKeySetUnavailable = errors.New("ginfresh: key set unavailable")
+	// ErrCSRF: a state-changing request that relies on cookies came from
+	// another origin, or its X-CSRF-Token header is missing or does not match
+	// the token's csrf claim and the CSRF cookie.
+	ErrCSRF = errors.New("ginfresh: cross-site request refused")
 )
 
 // tokenError wraps cause under a ginfresh sentinel, and under ErrTokenInvalid

@@ -47,6 +47,16 @@
 // (error="insufficient_user_authentication" for a stale token);
 // [WithErrorHandler] replaces that.
 //
+// # Browser apps
+//
+// [WithCookies] keeps tokens out of page scripts: login, refresh and
+// fresh-login answer them as HttpOnly cookies, and a request may carry its
+// token in a cookie instead of the Authorization header ([WithTokenSources]).
+// Because a browser sends cookies by itself, state-changing requests that
+// rely on them must pass two CSRF checks, [http.CrossOriginProtection] and a
+// double-submit token bound into the session's tokens, or they are refused
+// with [ErrCSRF].
+//
 // # Sessions
 //
 // Every login starts a refresh-token family in a [Store]. Each refresh
@@ -68,6 +78,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -102,6 +113,11 @@ type Auth struct {
 	cache     *tokenCache
 	cacheSize int
 
+	// browser apps: sources.go, cookies.go, csrf.go
+	sources     []TokenSource
+	cookies     cookieConfig
+	crossOrigin *http.CrossOriginProtection
+
 	errorHandler func(*gin.Context, error)
 	responses    *responses
 	logger       *slog.Logger
@@ -132,6 +148,8 @@ func New(opts ...Option) (*Auth, error) {
 		hmacAlg:         "HS256",
 		cacheSize:       DefaultCacheSize,
 		jwksMaxAge:      DefaultJWKSMaxAge,
+		cookies:         defaultCookies(),
+		crossOrigin:     http.NewCrossOriginProtection(),
 	}
 	var errs []error
 	for _, opt := range opts {
@@ -150,6 +168,7 @@ func New(opts ...Option) (*Auth, error) {
 	// signing key) may go without an authenticator.
 	verifyOnly := a.format == nil && a.signingKey == nil && a.hmacSecret == nil && (len(a.verificationKeys) > 0 || a.remote != nil)
 	errs = append(errs, a.buildFormat()...)
+	errs = append(errs, a.checkBrowser()...)
 	if a.authenticate == nil && !verifyOnly && (a.format == nil || a.canSign()) {
 		errs = append(errs, errors.New("authenticator is required (use WithAuthenticator)"))
 	}

@@ -23,12 +23,15 @@ func (a *Auth) Middleware() gin.HandlerFunc {
 	}
 }
 
-// verifyRequest verifies the request's access token; (nil, nil) when it
-// carries none.
+// verifyRequest verifies the request's access token, with the CSRF checks
+// when it came from a cookie; (nil, nil) when it carries none.
 func (a *Auth) verifyRequest(c *gin.Context) (*Claims, error) {
-	token, err := bearerToken(c.Request)
+	token, from, err := a.requestToken(c.Request, AccessToken)
 	if err != nil || token == "" {
 		return nil, err
+	}
+	if from == fromCookie {
+		return a.verifyCookie(c.Request.Context(), c.Request, token)
 	}
 	return a.verifyAccess(c.Request.Context(), token)
 }

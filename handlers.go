@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"time"
 
 	"github.com/gin-gonic/gin"
 )
@@ -33,12 +34,16 @@ func (a *Auth) refuse(err error) gin.HandlerFunc {
 
 // LoginHandler takes {"username","password"}, checks them with the
 // authenticator and answers a fresh access token and a refresh token that
-// starts a new session.
+// starts a new session (as cookies with [WithCookies]).
 func (a *Auth) LoginHandler() gin.HandlerFunc {
 	if !a.canSign() {
 		return a.refuse(ErrKeyUnavailable)
 	}
 	return func(c *gin.Context) {
+		if err := a.checkOrigin(c.Request, 0); err != nil {
+			a.fail(c, err)
+			return
+		}
 		id, err := a.checkPassword(c)
 		if err != nil {
 			a.fail(c, err)
@@ -54,29 +59,36 @@ func (a *Auth) LoginHandler() gin.HandlerFunc {
 	}
 }
 
-// RefreshHandler takes a refresh token as Bearer and answers a non-fresh
-// access token and, with rotation, the session's next refresh token.
+// RefreshHandler takes a refresh token as Bearer (or in its cookie, see
+// [FromCookie]) and answers a non-fresh access token and, with rotation, the
+// session's next refresh token.
 func (a *Auth) RefreshHandler() gin.HandlerFunc {
 	if !a.canSign() {
 		return a.refuse(ErrKeyUnavailable)
 	}
 	return func(c *gin.Context) {
-		token, err := bearerToken(c.Request)
+		token, from, err := a.requestToken(c.Request, RefreshToken)
 		if err == nil && token == "" {
 			err = ErrTokenMissing
+		}
+		if err == nil {
+			err = a.checkOrigin(c.Request, from)
 		}
 		if err != nil {
 			a.fail(c, err)
 			return
 		}
 		rt, err := a.Verify(c.Request.Context(), RefreshToken, token)
+		if err == nil && from == fromCookie {
+			err = a.doubleSubmit(c.Request, rt.CSRF)
+		}
 		if err != nil {
-			a.fail(c, err)
+			a.failSession(c, from, err)
 			return
 		}
 		t, err := a.redeem(c, rt)
 		if err != nil {
-			a.fail(c, err)
+			a.failSession(c, from, err)
 			return
 		}
 		a.answer(c, t)
@@ -87,13 +99,21 @@ func (a *Auth) RefreshHandler() gin.HandlerFunc {
 // access token, for a user who must prove the password again before a
 // sensitive action. When the request also carries an access token, it must
 // be valid and belong to the same user (403 otherwise), so a session cannot
-// be upgraded with someone else's password.
+// be upgraded with someone else's password. In cookie mode it must carry
+// one: the new token keeps that session's CSRF value.
 func (a *Auth) FreshLoginHandler() gin.HandlerFunc {
 	if !a.canSign() {
 		return a.refuse(ErrKeyUnavailable)
 	}
 	return func(c *gin.Context) {
-		held, err := a.verifyRequest(c)
+		err := a.checkOrigin(c.Request, 0)
+		var held *Claims
+		if err == nil {
+			held, err = a.verifyRequest(c)
+		}
+		if err == nil && held == nil && a.cookies.on {
+			err = fmt.Errorf("%w: fresh-login in cookie mode needs the session's access token", ErrTokenMissing)
+		}
 		if err != nil {
 			a.fail(c, err)
 			return
@@ -113,29 +133,41 @@ func (a *Auth) FreshLoginHandler() gin.HandlerFunc {
 			return
 		}
 		now := a.now()
-		access, jti, err := a.mintAccess(session{subject: id.Subject, extra: id.Claims, fresh: true, authTime: now}, now)
+		s := session{subject: id.Subject, extra: id.Claims, fresh: true, authTime: now}
+		var cookieExp time.Time
+		if held != nil {
+			s.csrf = held.CSRF
+		}
+		if s.csrf == "" && a.cookies.on {
+			// A token from header mode: the session gets its CSRF value now.
+			s.csrf, cookieExp = a.newCSRF(), now.Add(a.accessTTL)
+		}
+		access, jti, err := a.mintAccess(s, now)
 		if err != nil {
 			a.fail(c, err)
 			return
 		}
 		a.event(c.Request.Context(), "fresh login", "sub", id.Subject, "jti", jti, "client", a.client(c))
-		a.answer(c, a.tokens(access, ""))
+		t := a.tokens(access, "")
+		t.csrf, t.cookieExp = s.csrf, cookieExp
+		a.answer(c, t)
 	}
 }
 
-// LogoutHandler ends the session of the refresh token it is given, as Bearer
-// or as {"refresh_token"} in the body. An access token sent as Bearer is
-// revoked too when [WithAccessRevocation] is on. Everything presented is
-// verified before anything is revoked. It answers 204.
+// LogoutHandler ends the session of the refresh token it is given, as Bearer,
+// as {"refresh_token"} in the body or in its cookie. An access token sent as
+// Bearer or in its cookie is revoked too when [WithAccessRevocation] is on.
+// Everything presented is verified before anything is revoked. It answers
+// 204 and, when the tokens came in cookies, clears them.
 func (a *Auth) LogoutHandler() gin.HandlerFunc {
 	if !a.canSign() {
 		return a.refuse(ErrKeyUnavailable)
 	}
 	return func(c *gin.Context) {
 		ctx := c.Request.Context()
-		rt, at, err := a.logoutTokens(c)
+		rt, at, from, err := a.logoutTokens(c)
 		if err != nil {
-			a.fail(c, err)
+			a.failSession(c, from, err)
 			return
 		}
 		// The session first: revoking it again is harmless, so a retry after
@@ -156,6 +188,9 @@ func (a *Auth) LogoutHandler() gin.HandlerFunc {
 			a.cache.drop(at.token)
 			a.event(ctx, "access token revoked", "sub", at.Subject, "jti", at.ID, "client", a.client(c))
 		}
+		if from == fromCookie {
+			a.clearCookies(c)
+		}
 		c.Status(http.StatusNoContent)
 	}
 }
@@ -167,25 +202,40 @@ type presented struct {
 }
 
 // logoutTokens verifies what a logout request carries: the refresh token
-// (Bearer or body) and, optionally, an access token as Bearer.
-func (a *Auth) logoutTokens(c *gin.Context) (rt, at *presented, err error) {
-	ctx := c.Request.Context()
-	bearer, err := bearerToken(c.Request)
-	if err != nil {
-		return nil, nil, err
+// (Bearer, body or cookie) and, optionally, an access token (Bearer or
+// cookie). Cookies do not mix with the header or the body.
+func (a *Auth) logoutTokens(c *gin.Context) (rt, at *presented, from sourceKind, err error) {
+	var bearer string
+	if a.reads(fromHeader) {
+		if bearer, err = bearerToken(c.Request); err != nil {
+			return nil, nil, 0, err
+		}
 	}
 	var body struct {
 		RefreshToken *string `json:"refresh_token"`
 	}
 	if err := readJSON(c.Request, &body, false); err != nil {
-		return nil, nil, err
+		return nil, nil, 0, err
 	}
-	if body.RefreshToken != nil {
-		claims, err := a.Verify(ctx, RefreshToken, *body.RefreshToken)
+	if a.reads(fromCookie) {
+		rt, at, err := a.logoutCookies(c, bearer != "" || body.RefreshToken != nil)
+		if rt != nil || at != nil || err != nil {
+			return rt, at, fromCookie, err
+		}
+	}
+	rt, at, err = a.logoutBearer(c, bearer, body.RefreshToken)
+	return rt, at, fromHeader, err
+}
+
+// logoutBearer verifies the tokens of a logout request that sent no cookie.
+func (a *Auth) logoutBearer(c *gin.Context, bearer string, bodyToken *string) (rt, at *presented, err error) {
+	ctx := c.Request.Context()
+	if bodyToken != nil {
+		claims, err := a.Verify(ctx, RefreshToken, *bodyToken)
 		if err != nil {
 			return nil, nil, err
 		}
-		rt = &presented{claims, *body.RefreshToken}
+		rt = &presented{claims, *bodyToken}
 	}
 	if bearer != "" {
 		// Without a body the bearer is the refresh token, or else an access
@@ -222,6 +272,10 @@ func (a *Auth) answer(c *gin.Context, t *Tokens) {
 	h := c.Writer.Header()
 	h["Cache-Control"] = []string{"no-store"}
 	h["Pragma"] = []string{"no-cache"}
+	if a.cookies.on {
+		a.answerCookies(c, t)
+		return
+	}
 	c.JSON(http.StatusOK, t)
 }
 

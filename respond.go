@@ -46,6 +46,7 @@ func newResponses(realm string) *responses {
 	add(ErrTokenNotFresh, http.StatusUnauthorized, "insufficient_user_authentication", "A fresh login is required.")
 	add(ErrInvalidCredentials, http.StatusUnauthorized, "invalid_credentials", "The username or password is wrong.")
 	add(ErrTooManyAttempts, http.StatusTooManyRequests, "too_many_attempts", "Too many failed attempts; try again later.")
+	add(ErrCSRF, http.StatusForbidden, "csrf_check_failed", "The request failed the cross-site request forgery check.")
 	add(ErrSubjectMismatch, http.StatusForbidden, "access_denied", "The credentials belong to another user than the access token.")
 	add(ErrStoreUnavailable, http.StatusServiceUnavailable, "temporarily_unavailable", "The session store is unavailable; try again later.")
 	add(ErrKeySetUnavailable, http.StatusServiceUnavailable, "temporarily_unavailable", "The keys to check tokens are unavailable; try again later.")

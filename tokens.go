@@ -20,6 +20,12 @@ type Tokens struct {
 
 	// sid and jti name the session and the access token in the log.
 	sid, jti string
+
+	// What cookie mode needs beyond the strings: the session's CSRF value
+	// and when the refresh and CSRF cookies expire (the refresh token's
+	// exp); zero leaves the CSRF cookie as it is.
+	csrf      string
+	cookieExp time.Time
 }
 
 var errEmptySubject = errors.New("ginfresh: identity has an empty subject")
@@ -31,6 +37,7 @@ type session struct {
 	fresh    bool
 	authTime time.Time
 	sid      string
+	csrf     string // cookie mode only
 }
 
 // claims fills the claims every token shares.
@@ -44,6 +51,7 @@ func (a *Auth) claims(s session, id string, now, exp time.Time) *Claims {
 	c.NotBefore = &jwt.NumericDate{Time: now}
 	c.ExpiresAt = &jwt.NumericDate{Time: exp}
 	c.AuthTime = &jwt.NumericDate{Time: s.authTime}
+	c.CSRF = s.csrf
 	return c
 }
 
@@ -72,14 +80,19 @@ func (a *Auth) startSession(ctx context.Context, s session, now time.Time) (stri
 	return token, nil
 }
 
-// mintRefresh mints a refresh token of session s, valid for the refresh TTL
-// but never past the session's end.
-func (a *Auth) mintRefresh(s session, jti string, now, sessionEnd time.Time) (string, error) {
-	exp := now.Add(a.refreshTTL)
-	if exp.After(sessionEnd) {
-		exp = sessionEnd
+// refreshExpiry is when a refresh token minted now expires: after the
+// refresh TTL, but never past the session's end.
+func (a *Auth) refreshExpiry(now, sessionEnd time.Time) time.Time {
+	if exp := now.Add(a.refreshTTL); exp.Before(sessionEnd) {
+		return exp
 	}
-	c := a.claims(s, jti, now, exp)
+	return sessionEnd
+}
+
+// mintRefresh mints a refresh token of session s that expires at
+// a.refreshExpiry(now, sessionEnd).
+func (a *Auth) mintRefresh(s session, jti string, now, sessionEnd time.Time) (string, error) {
+	c := a.claims(s, jti, now, a.refreshExpiry(now, sessionEnd))
 	c.Fresh = false
 	c.SessionID = s.sid
 	return a.format.Issue(RefreshToken, c)
@@ -91,7 +104,7 @@ func (a *Auth) login(ctx context.Context, id Identity) (*Tokens, error) {
 		return nil, errEmptySubject
 	}
 	now := a.now()
-	s := session{subject: id.Subject, extra: id.Claims, fresh: true, authTime: now, sid: newID()}
+	s := session{subject: id.Subject, extra: id.Claims, fresh: true, authTime: now, sid: newID(), csrf: a.newCSRF()}
 	access, jti, err := a.mintAccess(s, now)
 	if err != nil {
 		return nil, err
@@ -102,6 +115,7 @@ func (a *Auth) login(ctx context.Context, id Identity) (*Tokens, error) {
 	}
 	t := a.tokens(access, refresh)
 	t.sid, t.jti = s.sid, jti
+	t.csrf, t.cookieExp = s.csrf, a.refreshExpiry(now, now.Add(a.sessionLifetime))
 	return t, nil
 }
 
@@ -147,7 +161,10 @@ func (a *Auth) refresh(ctx context.Context, rt *Claims) (*Tokens, error) {
 	if err != nil {
 		return nil, tokenError(ErrTokenInvalid, err)
 	}
-	s := session{subject: rt.Subject, extra: extra, sid: rt.SessionID}
+	s := session{subject: rt.Subject, extra: extra, sid: rt.SessionID, csrf: rt.CSRF}
+	if s.csrf == "" {
+		s.csrf = a.newCSRF() // a header-mode session moving to cookies
+	}
 	if rt.AuthTime != nil {
 		s.authTime = rt.AuthTime.Time
 	}
@@ -174,6 +191,7 @@ func (a *Auth) refresh(ctx context.Context, rt *Claims) (*Tokens, error) {
 	}
 	t := a.tokens(access, refresh)
 	t.sid, t.jti = s.sid, jti
+	t.csrf, t.cookieExp = s.csrf, a.refreshExpiry(now, expires)
 	return t, nil
 }
 

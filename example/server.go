@@ -3,11 +3,13 @@ package main
 import (
 	"errors"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/ginfresh/ginfresh"
+	"github.com/ginfresh/ginfresh/example/browser"
 )
 
 // config is what main reads from the environment.
@@ -28,7 +30,13 @@ func newServer(cfg config) (*gin.Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	opts = append(opts, ginfresh.WithAuthenticator(u.authenticate), ginfresh.WithAccessRevocation())
+	opts = append(opts,
+		ginfresh.WithAuthenticator(u.authenticate),
+		ginfresh.WithAccessRevocation(),
+		// One store for the header-mode API and the browser demo, so that
+		// revoking a user's sessions reaches both.
+		ginfresh.WithStore(ginfresh.NewMemoryStore()),
+	)
 	if cfg.now != nil {
 		opts = append(opts, ginfresh.WithTimeFunc(cfg.now))
 	}
@@ -43,7 +51,14 @@ func newServer(cfg config) (*gin.Engine, error) {
 	if err := r.SetTrustedProxies(nil); err != nil {
 		return nil, err
 	}
-	r.Use(gin.Recovery(), auth.Middleware())
+	r.Use(gin.Recovery())
+	// The browser demo (GET /app, cookie mode under /browser/) has an Auth
+	// of its own. Mounted before the header-mode middleware, its routes run
+	// only their own.
+	if _, err := browser.Mount(r, cfg.now, slices.Concat(opts, cfg.extra)...); err != nil {
+		return nil, err
+	}
+	r.Use(auth.Middleware())
 	r.GET("/", func(c *gin.Context) {
 		c.JSON(http.StatusOK, gin.H{"endpoints": []string{
 			"POST /login {username, password}: fresh access token and refresh token",
@@ -53,6 +68,7 @@ func newServer(cfg config) (*gin.Engine, error) {
 			"GET /protected (Bearer access token)",
 			"GET /protected-fresh (Bearer fresh access token)",
 			"POST /account/change-password {new_password} (Bearer fresh access token)",
+			"GET /app: the browser demo, on HttpOnly cookies (routes under /browser/)",
 		}})
 	})
 	auth.RegisterRoutes(r)

@@ -1,0 +1,8 @@
+// Package e2e drives the example's browser demo in a real Chromium: the
+// page, the cookies, the CSRF checks and a cross-site attack. It is a module
+// of its own so that the library does not depend on a browser driver.
+//
+// Run it with `go test ./...` in this folder. It needs Debian's chromium
+// (apt-get install -y chromium); without it the test skips, or fails when
+// CI=true. Screenshots land in out/.
+package e2e
