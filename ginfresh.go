@@ -150,6 +150,9 @@ func New(opts ...Option) (*Auth, error) {
 // was given.
 func (a *Auth) buildFormat() []error {
 	if a.format != nil {
+		if a.signingKey != nil || a.hmacSecret != nil || len(a.verificationKeys) > 0 {
+			return []error{errors.New("WithFormat holds its own keys; drop WithHMACKey, WithSigningKey and WithVerificationKeys")}
+		}
 		return nil
 	}
 	signer := a.signingKey
@@ -177,8 +180,11 @@ func (a *Auth) buildFormat() []error {
 // canSign reports whether this instance mints tokens (as opposed to a
 // resource server that only verifies them).
 func (a *Auth) canSign() bool {
-	if f, ok := a.format.(*jwtFormat); ok {
+	switch f := a.format.(type) {
+	case *jwtFormat:
 		return f.signer != nil
+	case interface{ CanIssue() bool }:
+		return f.CanIssue()
 	}
 	return a.format != nil
 }

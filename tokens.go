@@ -130,6 +130,11 @@ func (a *Auth) CreateRefreshToken(ctx context.Context, id Identity) (string, err
 // access token and the session's next refresh token are minted. auth_time is
 // copied, never renewed (RFC 9470 §6.1).
 func (a *Auth) refresh(ctx context.Context, rt *Claims) (*Tokens, error) {
+	if !a.canSign() {
+		// A resource server holds no sessions: the token is genuine, but
+		// only its issuer can redeem it.
+		return nil, ErrKeyUnavailable
+	}
 	now := a.now()
 	extra, err := rt.customClaims()
 	if err != nil {
