@@ -50,7 +50,6 @@ const (
 // Run runs the whole suite.
 func Run(t *testing.T, newSetup Factory) {
 	t.Helper()
-	gin.SetMode(gin.TestMode)
 	tests := []struct {
 		name string
 		fn   func(*testing.T, Factory)
@@ -130,6 +129,7 @@ type Server struct {
 // MaxAge 5m). Format test files can use it for their own attack tests.
 func NewServer(t testing.TB, clk *Clock, verifyOnly bool, opts ...ginfresh.Option) *Server {
 	t.Helper()
+	gin.SetMode(gin.TestMode)
 	base := []ginfresh.Option{ginfresh.WithTimeFunc(clk.Now), ginfresh.WithAccessTTL(accessTTL)}
 	if !verifyOnly {
 		base = append(base, ginfresh.WithAuthenticator(authenticate))
