@@ -5,8 +5,14 @@ go 1.25.0
 require (
 	github.com/gin-gonic/gin v1.12.0
 	github.com/ginfresh/ginfresh v0.0.0
+	github.com/ginfresh/ginfresh/paseto v0.0.0
 	github.com/stretchr/testify v1.12.1
 	golang.org/x/crypto v0.48.0
+)
+
+require (
+	aidanwoods.dev/go-paseto v1.6.0 // indirect
+	aidanwoods.dev/go-result v0.3.1 // indirect
 )
 
 require (
@@ -43,3 +49,5 @@ require (
 )
 
 replace github.com/ginfresh/ginfresh => ../
+
+replace github.com/ginfresh/ginfresh/paseto => ../paseto

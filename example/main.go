@@ -4,6 +4,10 @@
 //	PORT             listen port (default 8000)
 //	GINFRESH_SECRET  HMAC key, at least 32 bytes, taken as raw bytes;
 //	                 when unset a random key is made and tokens die with the process
+//	TOKEN_FORMAT     jwt (default) or paseto (PASETO v4.public)
+//	PASETO_SECRET_KEY
+//	                 with paseto: the Ed25519 key in hex (32-byte seed or
+//	                 64-byte private key); when unset a random key is made
 package main
 
 import (
@@ -17,8 +21,12 @@ import (
 )
 
 func main() {
+	format, err := tokenFormat(os.Getenv, log.Printf)
+	if err != nil {
+		log.Fatal(err)
+	}
 	secret := []byte(os.Getenv("GINFRESH_SECRET"))
-	if len(secret) == 0 {
+	if len(secret) == 0 && format == nil {
 		secret = make([]byte, 32)
 		_, _ = rand.Read(secret)
 		log.Print("GINFRESH_SECRET is not set: signing with a random key; tokens stop working when the process exits")
@@ -30,7 +38,7 @@ func main() {
 	if os.Getenv("GIN_MODE") == "" {
 		gin.SetMode(gin.ReleaseMode)
 	}
-	r, err := newServer(config{secret: secret})
+	r, err := newServer(config{secret: secret, format: format})
 	if err != nil {
 		log.Fatal(err)
 	}

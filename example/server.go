@@ -13,6 +13,7 @@ import (
 // config is what main reads from the environment.
 type config struct {
 	secret []byte
+	format ginfresh.Format  // nil: JWT signed with secret
 	now    func() time.Time // nil: the real clock
 	extra  []ginfresh.Option
 }
@@ -20,8 +21,12 @@ type config struct {
 // newServer builds the demo API: the seeds' endpoints over ginfresh.
 func newServer(cfg config) (*gin.Engine, error) {
 	u := demoUsers()
+	keys := ginfresh.WithHMACKey(cfg.secret)
+	if cfg.format != nil {
+		keys = ginfresh.WithFormat(cfg.format)
+	}
 	opts := []ginfresh.Option{
-		ginfresh.WithHMACKey(cfg.secret),
+		keys,
 		ginfresh.WithAuthenticator(u.authenticate),
 		ginfresh.WithAccessRevocation(),
 	}
