@@ -1,8 +1,11 @@
 package ginfresh_test
 
 import (
+	"context"
 	"crypto/ed25519"
 	"crypto/rand"
+	"errors"
+	"net/http"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -66,5 +69,36 @@ func TestWithFormat(t *testing.T) {
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), tt.wantErr)
 		})
+	}
+}
+
+// lax is a format from elsewhere that forgets to wrap ErrTokenInvalid, or
+// returns no claims at all.
+type lax struct{ err error }
+
+func (lax) Issue(ginfresh.TokenType, *ginfresh.Claims) (string, error) { return "t", nil }
+func (f lax) Verify(ginfresh.TokenType, string) (*ginfresh.Claims, error) {
+	return nil, f.err
+}
+
+func TestFormatErrorsAreInvalidTokens(t *testing.T) {
+	for _, f := range []lax{{errors.New("boom")}, {nil}} {
+		auth, err := ginfresh.New(ginfresh.WithFormat(f), ginfresh.WithAuthenticator(testAuthenticator))
+		require.NoError(t, err)
+		r := testRouter(auth)
+		for _, req := range []request{
+			{path: "/protected", token: "t"},
+			{method: http.MethodPost, path: "/auth/refresh", token: "t"},
+			{method: http.MethodPost, path: "/auth/logout", token: "t"},
+		} {
+			w := serve(r, req)
+			assert.Equal(t, http.StatusUnauthorized, w.Code, "%s %v", req.path, f.err)
+			assert.Equal(t, "invalid_token", errorCode(t, w))
+		}
+		_, err = auth.Verify(context.Background(), ginfresh.AccessToken, "t")
+		assert.ErrorIs(t, err, ginfresh.ErrTokenInvalid)
+		if f.err != nil {
+			assert.ErrorIs(t, err, f.err, "the cause is kept")
+		}
 	}
 }
