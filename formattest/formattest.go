@@ -39,7 +39,8 @@ type Setup struct {
 	Verifier []ginfresh.Option
 }
 
-// Factory returns a setup with fresh keys for one subtest.
+// Factory returns a setup for one subtest. Every call must make new keys:
+// the suite checks that one setup's tokens are refused by another.
 type Factory func(t *testing.T) Setup
 
 const (
