@@ -7,7 +7,7 @@ package ginfresh
 //
 // A format that may hold verification keys only also has a method
 // CanIssue() bool; when it reports false, the Auth is a resource server: it
-// needs no authenticator, and login answers [ErrKeyUnavailable].
+// needs no authenticator, and login and refresh answer [ErrKeyUnavailable].
 type Format interface {
 	// Issue returns claims as a signed (or sealed) token of type typ.
 	Issue(typ TokenType, claims *Claims) (string, error)

@@ -131,8 +131,9 @@ func (a *Auth) CreateRefreshToken(ctx context.Context, id Identity) (string, err
 // copied, never renewed (RFC 9470 §6.1).
 func (a *Auth) refresh(ctx context.Context, rt *Claims) (*Tokens, error) {
 	if !a.canSign() {
-		// A resource server holds no sessions: the token is genuine, but
-		// only its issuer can redeem it.
+		// A resource server cannot mint what a refresh hands out; refusing
+		// before the store step leaves the token redeemable at its issuer
+		// even when the two share a store.
 		return nil, ErrKeyUnavailable
 	}
 	now := a.now()
