@@ -502,9 +502,11 @@ func testResourceServer(t *testing.T, f Factory) {
 	if s.Verifier == nil {
 		t.Skip("the format has no verify-only setup")
 	}
-	issuer := NewServer(t, NewClock(), false, s.Issuer...)
+	// The two share a store, as an API and its issuer might.
+	store := ginfresh.NewMemoryStore()
+	issuer := NewServer(t, NewClock(), false, append(s.Issuer, ginfresh.WithStore(store))...)
 	tok := issuer.Login(t, "alice")
-	rs := NewServer(t, issuer.Clock, true, s.Verifier...)
+	rs := NewServer(t, issuer.Clock, true, append(s.Verifier, ginfresh.WithStore(store))...)
 
 	w := rs.Do(http.MethodGet, "/protected", tok.AccessToken, "")
 	require.Equal(t, http.StatusOK, w.Code, w.Body.String())
@@ -517,6 +519,7 @@ func testResourceServer(t *testing.T, f Factory) {
 		RequireRefused(t, w, http.StatusNotImplemented, "unsupported")
 	}
 	RequireRefused(t, rs.refresh(tok.RefreshToken), http.StatusNotImplemented, "unsupported")
+	assert.Equal(t, http.StatusOK, issuer.refresh(tok.RefreshToken).Code, "the refused refresh left the token redeemable")
 	_, err := rs.Auth.CreateAccessToken(ginfresh.Identity{Subject: "alice"}, true)
 	assert.ErrorIs(t, err, ginfresh.ErrKeyUnavailable)
 }
