@@ -80,6 +80,9 @@ type Format struct {
 	seal   func(t *paseto.Token, implicit []byte) string
 	footer []byte // {"kid":…} of the active key
 	open   map[string]opener
+	// known maps each footer exactly as this format writes it, encoded,
+	// to its key, so the usual token's footer costs one map look-up.
+	known map[string]opener
 }
 
 // opener verifies (or decrypts) a token with one key and returns its
@@ -93,7 +96,7 @@ var _ ginfresh.Format = (*Format)(nil)
 var parser = paseto.NewParserWithoutExpiryCheck()
 
 func newFormat(header string) *Format {
-	return &Format{header: header, open: map[string]opener{}}
+	return &Format{header: header, open: map[string]opener{}, known: map[string]opener{}}
 }
 
 // add makes the key id verify with open.
@@ -102,6 +105,7 @@ func (f *Format) add(id string, open opener) error {
 		return fmt.Errorf("paseto: two keys share the id %q", id)
 	}
 	f.open[id] = open
+	f.known[b64.EncodeToString(footerFor(id))] = open
 	return nil
 }
 
@@ -266,6 +270,9 @@ func (f *Format) key(rest string) (opener, error) {
 		return nil, fmt.Errorf("%w: missing", ErrFooter)
 	}
 	enc := rest[dot+1:]
+	if open, ok := f.known[enc]; ok {
+		return open, nil
+	}
 	if b64.DecodedLen(len(enc)) > MaxFooterSize {
 		return nil, fmt.Errorf("%w: over %d bytes", ErrFooter, MaxFooterSize)
 	}
