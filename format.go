@@ -4,6 +4,10 @@ package ginfresh
 // serialization) is built in; the paseto module provides PASETO v4. Whatever
 // the format, Auth checks the claim values (exp, nbf, iat, sub, iss, aud) the
 // same way after Verify, so guards, freshness and revocation behave alike.
+//
+// A format that may hold verification keys only also has a method
+// CanIssue() bool; when it reports false, the Auth is a resource server: it
+// needs no authenticator, and login and refresh answer [ErrKeyUnavailable].
 type Format interface {
 	// Issue returns claims as a signed (or sealed) token of type typ.
 	Issue(typ TokenType, claims *Claims) (string, error)

@@ -200,6 +200,9 @@ func New(opts ...Option) (*Auth, error) {
 // was given.
 func (a *Auth) buildFormat() []error {
 	if a.format != nil {
+		if a.signingKey != nil || a.hmacSecret != nil || len(a.verificationKeys) > 0 {
+			return []error{errors.New("WithFormat holds its own keys; drop WithHMACKey, WithSigningKey and WithVerificationKeys")}
+		}
 		return nil
 	}
 	signer := a.signingKey
@@ -248,6 +251,8 @@ func (a *Auth) canSign() bool {
 		return f.signer != nil
 	case *remoteKeys:
 		return false
+	case interface{ CanIssue() bool }:
+		return f.CanIssue()
 	}
 	return a.format != nil
 }

@@ -15,7 +15,9 @@ import (
 // MaxBodySize caps the JSON bodies the handlers read.
 const MaxBodySize = 16 << 10
 
-var errNoAuthenticator = errors.New("ginfresh: no authenticator configured")
+// errNoAuthenticator answers login on a resource server, the only kind of
+// instance New lets go without an authenticator.
+var errNoAuthenticator = fmt.Errorf("%w: no authenticator configured", ErrKeyUnavailable)
 
 // RegisterRoutes mounts POST /login, /refresh, /fresh-login and /logout on r,
 // for example a group: auth.RegisterRoutes(router.Group("/auth")).

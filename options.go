@@ -83,8 +83,8 @@ func WithVerificationKeys(keys ...*Key) Option {
 }
 
 // WithFormat replaces the built-in JWT format, for example with PASETO from
-// the paseto module. Key options are then ignored: the format holds its keys.
-// Default: JWT.
+// the paseto module. The format holds its keys, so key options may not be
+// combined with it. Default: JWT.
 func WithFormat(f Format) Option {
 	return func(a *Auth) error {
 		if f == nil {

@@ -156,6 +156,12 @@ func (a *Auth) CreateRefreshToken(ctx context.Context, id Identity) (string, err
 // access token and the session's next refresh token are minted. auth_time is
 // copied, never renewed (RFC 9470 §6.1).
 func (a *Auth) refresh(ctx context.Context, rt *Claims) (*Tokens, error) {
+	if !a.canSign() {
+		// A resource server cannot mint what a refresh hands out; refusing
+		// before the store step leaves the token redeemable at its issuer
+		// even when the two share a store.
+		return nil, ErrKeyUnavailable
+	}
 	now := a.now()
 	extra, err := rt.customClaims()
 	if err != nil {

@@ -16,6 +16,7 @@ var (
 	errMissingJTI = fmt.Errorf("%w: jti", jwt.ErrTokenRequiredClaimMissing)
 	errMissingSID = fmt.Errorf("%w: sid", jwt.ErrTokenRequiredClaimMissing)
 	errFreshRT    = errors.New("a refresh token cannot be fresh")
+	errNoClaims   = errors.New("the format returned no claims")
 
 	// Prebuilt so that refusing the usual bad tokens allocates nothing.
 	errExpired  = tokenError(ErrTokenExpired, jwt.ErrTokenExpired)
@@ -38,7 +39,7 @@ func (a *Auth) Verify(ctx context.Context, typ TokenType, token string) (*Claims
 	if typ != RefreshToken {
 		return nil, fmt.Errorf("ginfresh: Verify: unknown token type %d", typ)
 	}
-	c, err := a.format.Verify(RefreshToken, token)
+	c, err := a.verifyFormat(RefreshToken, token)
 	if err != nil {
 		return nil, err
 	}
@@ -53,7 +54,7 @@ func (a *Auth) verifyAccess(ctx context.Context, token string) (*Claims, error) 
 	c := a.cache.get(token)
 	if c == nil {
 		var err error
-		if c, err = a.format.Verify(AccessToken, token); err != nil {
+		if c, err = a.verifyFormat(AccessToken, token); err != nil {
 			return nil, err
 		}
 		if err := a.validate(c, AccessToken, now); err != nil {
@@ -75,6 +76,22 @@ func (a *Auth) verifyAccess(ctx context.Context, token string) (*Claims, error) 
 		}
 	}
 	return c, nil
+}
+
+// verifyFormat runs the format. A format's error is about the token (401,
+// never 500) unless it says the keys to check it with are out of reach
+// (503), which must not read as a bad token and log users out.
+func (a *Auth) verifyFormat(typ TokenType, token string) (*Claims, error) {
+	c, err := a.format.Verify(typ, token)
+	switch {
+	case errors.Is(err, ErrKeySetUnavailable) || errors.Is(err, ErrStoreUnavailable):
+		return nil, err
+	case err != nil && !errors.Is(err, ErrTokenInvalid):
+		return nil, tokenError(ErrTokenInvalid, err)
+	case err == nil && c == nil:
+		return nil, tokenError(ErrTokenInvalid, errNoClaims)
+	}
+	return c, err
 }
 
 // validate checks claim values. It runs on every request, cached or not,

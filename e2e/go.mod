@@ -50,3 +50,5 @@ replace (
 )
 
 replace github.com/ginfresh/ginfresh/redisstore => ../redisstore
+
+replace github.com/ginfresh/ginfresh/paseto => ../paseto

@@ -5,10 +5,16 @@ go 1.26.0
 require (
 	github.com/gin-gonic/gin v1.12.0
 	github.com/ginfresh/ginfresh v0.0.0
+	github.com/ginfresh/ginfresh/paseto v0.0.0
 	github.com/ginfresh/ginfresh/redisstore v0.0.0
 	github.com/redis/go-redis/v9 v9.23.0
 	github.com/stretchr/testify v1.12.1
 	golang.org/x/crypto v0.48.0
+)
+
+require (
+	aidanwoods.dev/go-paseto v1.6.0 // indirect
+	aidanwoods.dev/go-result v0.3.1 // indirect
 )
 
 require (
@@ -49,3 +55,5 @@ require (
 replace github.com/ginfresh/ginfresh => ../
 
 replace github.com/ginfresh/ginfresh/redisstore => ../redisstore
+
+replace github.com/ginfresh/ginfresh/paseto => ../paseto

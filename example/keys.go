@@ -14,8 +14,14 @@ const jwksPath = "/.well-known/jwks.json"
 
 // keyOptions chooses how the example signs: with the Ed25519 private key in
 // the PEM file cfg.keyFile (EdDSA, kid = the key's thumbprint), or else with
-// the HMAC secret.
+// the HMAC secret; a PASETO format (cfg.format) brings its own keys.
 func keyOptions(cfg config) ([]ginfresh.Option, error) {
+	if cfg.format != nil { // TOKEN_FORMAT=paseto: the format holds its keys
+		if cfg.keyFile != "" {
+			return nil, fmt.Errorf("GINFRESH_KEY_FILE signs JWTs; it cannot be combined with TOKEN_FORMAT=paseto")
+		}
+		return []ginfresh.Option{ginfresh.WithFormat(cfg.format)}, nil
+	}
 	if cfg.keyFile == "" {
 		return []ginfresh.Option{ginfresh.WithHMACKey(cfg.secret)}, nil
 	}

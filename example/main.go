@@ -9,6 +9,9 @@
 //	                   the public key is served at GET /.well-known/jwks.json
 //	REDIS_URL          redis://host:port/db to keep sessions in Redis, shared by
 //	                   every instance; when unset they live in process memory
+//	TOKEN_FORMAT       jwt (default) or paseto (PASETO v4.public)
+//	PASETO_SECRET_KEY  with paseto: the Ed25519 key in hex (32-byte seed or
+//	                   64-byte private key); when unset a random key is made
 package main
 
 import (
@@ -22,8 +25,12 @@ import (
 )
 
 func main() {
+	format, err := tokenFormat(os.Getenv, log.Printf)
+	if err != nil {
+		log.Fatal(err)
+	}
 	secret, keyFile := []byte(os.Getenv("GINFRESH_SECRET")), os.Getenv("GINFRESH_KEY_FILE")
-	if len(secret) == 0 && keyFile == "" {
+	if len(secret) == 0 && keyFile == "" && format == nil {
 		secret = make([]byte, 32)
 		_, _ = rand.Read(secret)
 		log.Print("GINFRESH_SECRET is not set: signing with a random key; tokens stop working when the process exits")
@@ -35,7 +42,7 @@ func main() {
 	if os.Getenv("GIN_MODE") == "" {
 		gin.SetMode(gin.ReleaseMode)
 	}
-	r, err := newServer(config{secret: secret, keyFile: keyFile, extra: storeOptions()})
+	r, err := newServer(config{secret: secret, keyFile: keyFile, format: format, extra: storeOptions()})
 	if err != nil {
 		log.Fatal(err)
 	}

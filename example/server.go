@@ -15,6 +15,7 @@ import (
 // config is what main reads from the environment.
 type config struct {
 	secret []byte
+	format ginfresh.Format  // nil: JWT signed with secret
 	now    func() time.Time // nil: the real clock
 	extra  []ginfresh.Option
 
