@@ -1,6 +1,6 @@
 // Package formattest is the conformance suite every token [ginfresh.Format]
 // runs, so JWT and PASETO give one flow: the same answers from login,
-// refresh, fresh-login, logout, the guards and revocation.
+// refresh, fresh-login, logout, the guards, revocation and cookie mode.
 //
 //	func TestConformance(t *testing.T) {
 //		formattest.Run(t, func(t *testing.T) formattest.Setup {
@@ -70,6 +70,7 @@ func Run(t *testing.T, newSetup Factory) {
 		{"Tampered", testTampered},
 		{"WrongKey", testWrongKey},
 		{"ResourceServer", testResourceServer},
+		{"CookieMode", testCookies},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, newSetup) })
