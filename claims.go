@@ -61,6 +61,12 @@ type Claims struct {
 	// tokens leave it nil: read custom claims with [Claims.Get].
 	Extra map[string]any `json:"-"`
 
+	// owner is the Auth that verified these claims. Guards trust claims in
+	// the gin context only from their own Auth, so a second instance on the
+	// same router (another key, issuer or audience) never accepts what the
+	// first one verified.
+	owner *Auth
+
 	// raw is the verified payload, kept so custom claims can be decoded on
 	// demand instead of on every request.
 	raw []byte

@@ -32,13 +32,23 @@ func MustClaims(c *gin.Context) *Claims {
 	return claims
 }
 
-// verifyError returns the error the middleware recorded for the request's
-// token, if it saw one that failed.
-func verifyError(c *gin.Context) (error, bool) {
+// verifyFailure is what Middleware records for a token that failed, with
+// the Auth that refused it.
+type verifyFailure struct {
+	owner *Auth
+	err   error
+}
+
+// verifyError returns the error a's middleware recorded for the request's
+// token, if it saw one that failed. Another instance's verdict is not a's.
+func (a *Auth) verifyError(c *gin.Context) (error, bool) {
 	v, ok := c.Get(errKey{})
 	if !ok {
 		return nil, false
 	}
-	err, ok := v.(error)
-	return err, ok
+	f, ok := v.(*verifyFailure)
+	if !ok || f.owner != a {
+		return nil, false
+	}
+	return f.err, true
 }

@@ -16,7 +16,7 @@ func (a *Auth) Middleware() gin.HandlerFunc {
 		claims, err := a.verifyRequest(c)
 		switch {
 		case err != nil:
-			c.Set(errKey{}, err)
+			c.Set(errKey{}, &verifyFailure{owner: a, err: err})
 		case claims != nil:
 			c.Set(claimsKey{}, claims)
 		}
@@ -39,10 +39,10 @@ func (a *Auth) verifyRequest(c *gin.Context) (*Claims, error) {
 // access returns the request's verified claims, verifying now if
 // Middleware did not run.
 func (a *Auth) access(c *gin.Context) (*Claims, error) {
-	if claims, ok := ClaimsFrom(c); ok {
+	if claims, ok := ClaimsFrom(c); ok && claims.owner == a {
 		return claims, nil
 	}
-	if err, ok := verifyError(c); ok {
+	if err, ok := a.verifyError(c); ok {
 		return nil, err
 	}
 	claims, err := a.verifyRequest(c)

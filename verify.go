@@ -60,6 +60,7 @@ func (a *Auth) verifyAccess(ctx context.Context, token string) (*Claims, error) 
 		if err := a.validate(c, AccessToken, now); err != nil {
 			return nil, err
 		}
+		c.owner = a
 		a.cache.put(token, c, now)
 	} else if err := a.validate(c, AccessToken, now); err != nil {
 		// Every time-based check runs again on a cached token.
