@@ -331,3 +331,18 @@ func TestCustomClaimsSurviveRefreshExactly(t *testing.T) {
 	assert.NoError(t, err)
 	assert.False(t, ok)
 }
+
+// The new login right after a password change, in the same millisecond,
+// is a new session: tokens carry iat to the millisecond, and so does the cut.
+func TestRevokeSubjectSameMillisecond(t *testing.T) {
+	f := newFixture(t, ginfresh.WithAccessRevocation())
+	old := f.login(t, "alice")
+	f.clock.Advance(time.Second + 500*time.Microsecond) // mid-millisecond
+	require.NoError(t, f.auth.RevokeSubject(context.Background(), "alice"))
+	fresh := f.login(t, "alice")
+
+	assert.Equal(t, http.StatusOK, f.do(request{path: "/protected", token: fresh.AccessToken}).Code)
+	assert.Equal(t, http.StatusOK, f.refresh(t, fresh.RefreshToken).Code)
+	assert.Equal(t, http.StatusUnauthorized, f.do(request{path: "/protected", token: old.AccessToken}).Code)
+	assert.Equal(t, http.StatusUnauthorized, f.refresh(t, old.RefreshToken).Code)
+}

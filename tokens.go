@@ -151,10 +151,12 @@ func (a *Auth) CreateRefreshToken(ctx context.Context, id Identity) (string, err
 	return a.startSession(ctx, session{subject: id.Subject, extra: id.Claims, authTime: now}, now)
 }
 
-// refresh redeems a verified refresh token: one atomic store step retires it
-// (or, if it was already retired, revokes the session), then a non-fresh
-// access token and the session's next refresh token are minted. auth_time is
-// copied, never renewed (RFC 9470 §6.1).
+// refresh redeems a verified refresh token: a non-fresh access token and the
+// session's next refresh token are minted first, then one atomic store step
+// retires the presented token (or, if it was already retired, revokes the
+// session). Minting first means a failure to mint changes nothing, so the
+// client's retry is not taken for a replay. auth_time is copied, never
+// renewed (RFC 9470 §6.1).
 func (a *Auth) refresh(ctx context.Context, rt *Claims) (*Tokens, error) {
 	if !a.canSign() {
 		// A resource server cannot mint what a refresh hands out; refusing
@@ -178,6 +180,17 @@ func (a *Auth) refresh(ctx context.Context, rt *Claims) (*Tokens, error) {
 	if a.rotation {
 		next = newID()
 	}
+	access, jti, err := a.mintAccess(s, now)
+	if err != nil {
+		return nil, err
+	}
+	// The session's end is known only after the store step; until then the
+	// refresh token gets the longest life it can have.
+	uncapped := now.Add(a.refreshTTL)
+	refresh, err := a.mintRefresh(s, next, now, uncapped)
+	if err != nil {
+		return nil, err
+	}
 	expires, reused, err := a.store.Rotate(ctx, rt.SessionID, rt.ID, next, now, now.Add(a.idleTimeout))
 	switch {
 	case err != nil:
@@ -187,13 +200,13 @@ func (a *Auth) refresh(ctx context.Context, rt *Claims) (*Tokens, error) {
 	case expires.IsZero():
 		return nil, errRevoked
 	}
-	access, jti, err := a.mintAccess(s, now)
-	if err != nil {
-		return nil, err
-	}
-	refresh, err := a.mintRefresh(s, next, now, expires)
-	if err != nil {
-		return nil, err
+	if expires.Before(uncapped) {
+		// Near the session's end: the token should not outlive it. Should
+		// minting fail now, the uncapped token is still safe to hand out,
+		// because the store refuses it once the session is over.
+		if capped, err := a.mintRefresh(s, next, now, expires); err == nil {
+			refresh = capped
+		}
 	}
 	t := a.tokens(access, refresh)
 	t.sid, t.jti = s.sid, jti
@@ -221,7 +234,10 @@ func (a *Auth) redeem(c *gin.Context, rt *Claims) (*Tokens, error) {
 // are refused, and with [WithAccessRevocation] so are access tokens issued
 // so far. Call it after a password change or when an account is disabled.
 func (a *Auth) RevokeSubject(ctx context.Context, subject string) error {
-	now := a.now()
+	// Tokens carry iat to the millisecond, so the cut is taken at that
+	// precision too: a token minted in the same millisecond, right after the
+	// revocation (the new login after a password change), is not caught.
+	now := a.now().Truncate(time.Millisecond)
 	until := now.Add(max(a.sessionLifetime, a.accessTTL) + a.leeway)
 	if err := a.store.RevokeSubject(ctx, subject, now, until); err != nil {
 		return fmt.Errorf("%w: %w", ErrStoreUnavailable, err)

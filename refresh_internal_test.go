@@ -1,0 +1,81 @@
+package ginfresh
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// flakyFormat fails the next Issue on request, as a remote signer might.
+type flakyFormat struct {
+	Format
+	failNext bool
+}
+
+var errSignerDown = errors.New("signer down")
+
+func (f *flakyFormat) Issue(typ TokenType, c *Claims) (string, error) {
+	if f.failNext {
+		f.failNext = false
+		return "", errSignerDown
+	}
+	return f.Format.Issue(typ, c)
+}
+
+// A refresh whose minting fails must leave the session as it was, so that
+// the client's retry is a plain refresh, not a replay that ends it.
+func TestRefreshMintsBeforeRetiring(t *testing.T) {
+	a, err := New(
+		WithHMACKey([]byte("internal-test-key-0123456789-0123456789")),
+		WithAuthenticator(func(_ *gin.Context, u, _ string) (Identity, error) { return Identity{Subject: u}, nil }),
+	)
+	require.NoError(t, err)
+	ctx := context.Background()
+	tok, err := a.IssueTokens(ctx, Identity{Subject: "alice"})
+	require.NoError(t, err)
+
+	flaky := &flakyFormat{Format: a.format}
+	a.format = flaky
+	rt, err := a.Verify(ctx, RefreshToken, tok.RefreshToken)
+	require.NoError(t, err)
+
+	flaky.failNext = true
+	_, err = a.refresh(ctx, rt)
+	require.ErrorIs(t, err, errSignerDown)
+
+	next, err := a.refresh(ctx, rt)
+	require.NoError(t, err, "the retry is not a replay")
+	require.NotEmpty(t, next.RefreshToken)
+	rt2, err := a.Verify(ctx, RefreshToken, next.RefreshToken)
+	require.NoError(t, err)
+	_, err = a.refresh(ctx, rt2)
+	assert.NoError(t, err, "the session lives on")
+}
+
+// Near the session's end the refresh token is capped at it.
+func TestRefreshTokenCappedAtSessionEnd(t *testing.T) {
+	now := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+	a, err := New(
+		WithHMACKey([]byte("internal-test-key-0123456789-0123456789")),
+		WithAuthenticator(func(_ *gin.Context, u, _ string) (Identity, error) { return Identity{Subject: u}, nil }),
+		WithTimeFunc(func() time.Time { return now }),
+		WithRefreshTTL(time.Hour), WithSessionLifetime(90*time.Minute), WithIdleTimeout(time.Hour),
+	)
+	require.NoError(t, err)
+	ctx := context.Background()
+	tok, err := a.IssueTokens(ctx, Identity{Subject: "alice"})
+	require.NoError(t, err)
+	now = now.Add(50 * time.Minute)
+	rt, err := a.Verify(ctx, RefreshToken, tok.RefreshToken)
+	require.NoError(t, err)
+	next, err := a.refresh(ctx, rt)
+	require.NoError(t, err)
+	rt2, err := a.Verify(ctx, RefreshToken, next.RefreshToken)
+	require.NoError(t, err)
+	assert.True(t, rt2.ExpiresAt.Equal(time.Date(2030, 1, 1, 1, 30, 0, 0, time.UTC)), "exp %v is the session's end", rt2.ExpiresAt)
+}
