@@ -93,8 +93,15 @@ func (s *MemoryStore) RevokeSubject(_ context.Context, subject string, at, until
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.sweep(at)
-	if c, ok := s.subjects[subject]; ok && c.at.After(at) {
-		at = c.at // a later revocation already covers this one
+	if c, ok := s.subjects[subject]; ok {
+		// A later revocation already covers this one, and an earlier
+		// mark's lifetime is never cut short.
+		if c.at.After(at) {
+			at = c.at
+		}
+		if c.until.After(until) {
+			until = c.until
+		}
 	}
 	s.subjects[subject] = memCutoff{at: at, until: until}
 	return nil

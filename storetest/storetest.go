@@ -193,6 +193,11 @@ func testRevokeSubjectKeepsLater(t *testing.T, s ginfresh.Store) {
 	newFamily(t, s, "f1", "alice", "t1", older.Add(time.Second))
 	exp, _ := rotate(t, s, "f1", "t1", "t2", newer.Add(time.Second))
 	assert.True(t, exp.IsZero(), "started before the newer revocation")
+
+	// The older call's shorter lifetime does not cut the newer mark short.
+	got, err = s.Revoked(ctx, "jti", "alice", newer.Add(-time.Second), older.Add(lifetime+time.Second))
+	require.NoError(t, err)
+	assert.True(t, got, "the mark lives until the later of the two ends")
 }
 
 func testRevokeToken(t *testing.T, s ginfresh.Store) {
