@@ -7,6 +7,7 @@ import (
 	"errors"
 	"net/http"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -58,6 +59,9 @@ func TestWithFormat(t *testing.T) {
 		{"verify-only format needs none", []ginfresh.Option{ginfresh.WithFormat(stubFormat{canIssue: false})}, ""},
 		{"format and HMAC key", []ginfresh.Option{ginfresh.WithFormat(stubFormat{canIssue: true}), ginfresh.WithHMACKey(testKey), ginfresh.WithAuthenticator(testAuthenticator)}, "WithFormat holds its own keys"},
 		{"nil format", []ginfresh.Option{ginfresh.WithFormat(nil)}, "WithFormat: nil format"},
+		{"format and JWT-only options", []ginfresh.Option{ginfresh.WithFormat(stubFormat{canIssue: true}), ginfresh.WithAuthenticator(testAuthenticator),
+			ginfresh.WithAlgorithm("HS512"), ginfresh.WithJWKSURL("https://issuer.example/jwks.json"), ginfresh.WithJWKSMaxAge(time.Minute)},
+			"drop WithAlgorithm, WithJWKSURL, WithJWKSMaxAge"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -79,6 +79,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -126,12 +127,14 @@ type Auth struct {
 	// key material, turned into the JWT format by New
 	hmacSecret       []byte
 	hmacAlg          string
+	hmacAlgSet       bool // WithAlgorithm, which only WithHMACKey uses
 	signingKey       *Key
 	verificationKeys []*Key
 	remote           *remoteConfig // WithJWKSURL
 
-	jwks       *jwksDocument
-	jwksMaxAge time.Duration
+	jwks          *jwksDocument
+	jwksMaxAge    time.Duration
+	jwksMaxAgeSet bool
 }
 
 // New returns an Auth with secure defaults changed by opts. It fails, naming
@@ -200,10 +203,27 @@ func New(opts ...Option) (*Auth, error) {
 // was given.
 func (a *Auth) buildFormat() []error {
 	if a.format != nil {
-		if a.signingKey != nil || a.hmacSecret != nil || len(a.verificationKeys) > 0 {
-			return []error{errors.New("WithFormat holds its own keys; drop WithHMACKey, WithSigningKey and WithVerificationKeys")}
+		// Every JWT key option would be silently ignored: say so instead.
+		var ignored []string
+		for _, o := range []struct {
+			set  bool
+			name string
+		}{
+			{a.hmacSecret != nil, "WithHMACKey"}, {a.hmacAlgSet, "WithAlgorithm"},
+			{a.signingKey != nil, "WithSigningKey"}, {len(a.verificationKeys) > 0, "WithVerificationKeys"},
+			{a.remote != nil, "WithJWKSURL"}, {a.jwksMaxAgeSet, "WithJWKSMaxAge"},
+		} {
+			if o.set {
+				ignored = append(ignored, o.name)
+			}
+		}
+		if len(ignored) > 0 {
+			return []error{fmt.Errorf("WithFormat holds its own keys; drop %s", strings.Join(ignored, ", "))}
 		}
 		return nil
+	}
+	if a.hmacAlgSet && a.hmacSecret == nil {
+		return []error{errors.New("WithAlgorithm chooses the algorithm of WithHMACKey only; other keys are bound to theirs")}
 	}
 	signer := a.signingKey
 	if a.hmacSecret != nil {

@@ -373,6 +373,7 @@ func TestNewValidation(t *testing.T) {
 		{"nothing", nil, []string{"signing key is required (use WithHMACKey", "authenticator is required"}},
 		{"short key", []ginfresh.Option{ginfresh.WithHMACKey([]byte("short")), ginfresh.WithAuthenticator(testAuthenticator)}, []string{"at least 32"}},
 		{"bad algorithm", []ginfresh.Option{ginfresh.WithHMACKey(testKey), ginfresh.WithAlgorithm("RS256")}, []string{"WithAlgorithm"}},
+		{"algorithm without an HMAC key", []ginfresh.Option{ginfresh.WithAlgorithm("HS512"), ginfresh.WithVerificationKeys(verifier(t, signingKey(t, "EdDSA")))}, []string{"WithAlgorithm chooses the algorithm of WithHMACKey only"}},
 		{"several bad options", []ginfresh.Option{ginfresh.WithAccessTTL(-1), ginfresh.WithLeeway(time.Hour), ginfresh.WithRealm(`a"b`)}, []string{"WithAccessTTL", "WithLeeway", "WithRealm"}},
 		{"refresh outlives session", []ginfresh.Option{ginfresh.WithHMACKey(testKey), ginfresh.WithAuthenticator(testAuthenticator), ginfresh.WithRefreshTTL(48 * time.Hour), ginfresh.WithSessionLifetime(24 * time.Hour)}, []string{"exceeds the session lifetime"}},
 	}

@@ -23,7 +23,10 @@ const jwkSetContentType = "application/jwk-set+json"
 // new key must be published at least this long before it signs (see the
 // rotation procedure in the README). Default: [DefaultJWKSMaxAge].
 func WithJWKSMaxAge(d time.Duration) Option {
-	return func(a *Auth) error { return positive("WithJWKSMaxAge", d, &a.jwksMaxAge) }
+	return func(a *Auth) error {
+		a.jwksMaxAgeSet = true
+		return positive("WithJWKSMaxAge", d, &a.jwksMaxAge)
+	}
 }
 
 // jwksDocument is the JWK Set, rendered once in New.
