@@ -417,3 +417,18 @@ func TestCreateTokens(t *testing.T) {
 	require.NoError(t, err)
 	assert.True(t, f.claims(t, ginfresh.AccessToken, tok.AccessToken).Fresh)
 }
+
+func TestMaxAgeSetUp(t *testing.T) {
+	f := newFixture(t)
+	assert.PanicsWithValue(t, "ginfresh: RequireFresh(MaxAge(-1m0s)): the age limit is negative", func() {
+		f.auth.RequireFresh(ginfresh.MaxAge(-time.Minute))
+	})
+
+	r := gin.New()
+	r.POST("/now", f.auth.RequireFresh(ginfresh.MaxAge(500*time.Millisecond)), func(c *gin.Context) { c.Status(http.StatusOK) })
+	tok := f.login(t, "alice")
+	f.clock.Advance(time.Second)
+	w := serve(r, request{method: http.MethodPost, path: "/now", token: tok.AccessToken})
+	require.Equal(t, http.StatusUnauthorized, w.Code)
+	assert.Contains(t, w.Header().Get("WWW-Authenticate"), "max_age=1", "sub-second limits round up, never to max_age=0")
+}

@@ -1,6 +1,7 @@
 package ginfresh
 
 import (
+	"fmt"
 	"net/http"
 	"time"
 
@@ -74,8 +75,9 @@ type freshGuard struct {
 
 // MaxAge also requires that the user proved the password at most d ago
 // (the token's auth_time), whatever its fresh flag says. Refusals carry
-// max_age in the challenge (RFC 9470 §3), so a client can ask the user for
-// the password before retrying.
+// max_age in the challenge (RFC 9470 §3), in whole seconds rounded up, so a
+// client can ask the user for the password before retrying. Zero means no
+// age limit; a negative d is a set-up mistake and RequireFresh panics on it.
 func MaxAge(d time.Duration) FreshOption {
 	return func(g *freshGuard) { g.maxAge = d }
 }
@@ -89,7 +91,9 @@ func (a *Auth) RequireFresh(opts ...FreshOption) gin.HandlerFunc {
 		opt(&g)
 	}
 	if g.maxAge < 0 {
-		g.maxAge = 0
+		// A route set up wrong must not quietly lose its age limit; like
+		// gin's own route conflicts, this stops the program at start-up.
+		panic(fmt.Sprintf("ginfresh: RequireFresh(MaxAge(%v)): the age limit is negative", g.maxAge))
 	}
 	// Built once: refusing a stale token allocates nothing.
 	notFresh := &freshnessError{maxAge: g.maxAge, resp: a.responses.build(http.StatusUnauthorized,

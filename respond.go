@@ -74,7 +74,9 @@ func (rs *responses) build(status int, code, desc string, maxAge time.Duration) 
 			ch += `, error="` + code + `", error_description="` + desc + `"`
 		}
 		if maxAge > 0 {
-			ch += `, max_age=` + strconv.FormatInt(int64(maxAge/time.Second), 10)
+			// Whole seconds, rounded up: max_age=0 would ask for a login
+			// no client can achieve before its next request.
+			ch += `, max_age=` + strconv.FormatInt(int64((maxAge+time.Second-1)/time.Second), 10)
 		}
 		r.challenge = ch
 	}
