@@ -19,5 +19,9 @@ test: ## Vet and test every module with the race detector
 	done
 
 .PHONY: bench
-bench: ## Run the root package benchmarks
-	go test -run='^$$' -bench=. -benchmem -count=6 .
+bench: ## Benchmark against gin-jwt and golang-jwt, then the library (benchstat medians; COUNT=8)
+	scripts/bench.sh
+
+.PHONY: load
+load: ## Drive the example's public and protected routes with wrk (DURATION=10 ROUNDS=3)
+	scripts/load.sh
