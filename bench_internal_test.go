@@ -73,7 +73,7 @@ func BenchmarkCacheHit(b *testing.B) {
 		b.Fatal(err)
 	}
 	now := time.Now()
-	a.cache.put(tok, c, c.ExpiresAt.Time, now)
+	a.cache.put(tok, c, c.ExpiresAt.Time)
 	b.ReportAllocs()
 	for b.Loop() {
 		got := a.cache.get(tok)

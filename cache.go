@@ -3,57 +3,49 @@ package ginfresh
 import (
 	"fmt"
 	"hash/maphash"
-	"sync"
+	"sync/atomic"
 	"time"
 )
 
 // DefaultCacheSize is how many verified access tokens are remembered.
 const DefaultCacheSize = 10_000
 
-// cacheShards splits the cache so concurrent requests rarely wait on one
-// lock.
-const cacheShards = 16
+// cacheWays is how many slots a token may use: its hash picks a set of
+// this many, and a new token replaces the entry of the set that expires
+// first.
+const cacheWays = 4
 
 // tokenCache remembers the claims of access tokens that passed signature
 // and claim checks, so a token seen again skips the signature and JSON work.
 // It never widens what is accepted:
 //   - an entry is found only by the exact token it was stored under (the
-//     hash picks the slot, the whole token is then compared);
+//     hash picks the set, the whole token is then compared);
 //   - a hit still goes through every time-based check, the guards and
 //     revocation (see verifyAccess);
 //   - an entry is never served past its token's exp (plus leeway): the
-//     caller's check drops it, and a shard drops its oldest entries once
-//     they have expired;
-//   - it holds at most size entries, evicting the oldest first.
+//     caller's check drops it, and a new token takes the slot of an expired
+//     entry before any other;
+//   - it has a fixed number of slots, at most the configured size.
 //
-// A nil cache is off.
+// Look-ups only load pointers, so requests on every CPU read it without
+// contending; entries are immutable and replaced whole. A nil cache is off.
 type tokenCache struct {
-	seed   maphash.Seed
-	shards []cacheShard
-}
-
-// cacheShard is a map plus a ring of its keys in insertion order. The ring
-// owns the capacity: every map entry names the ring slot that holds its key,
-// and an entry leaves the map when its slot is reused, so the map never has
-// more entries than the ring has slots.
-type cacheShard struct {
-	mu   sync.RWMutex
-	m    map[uint64]cacheEntry
-	ring []uint64 // keys, oldest at head
-	head int      // oldest slot
-	used int      // slots in use, from head
+	seed  maphash.Seed
+	sets  uint64
+	ways  int
+	slots []atomic.Pointer[cacheEntry]
 }
 
 type cacheEntry struct {
+	hash   uint64
 	token  string
 	claims *Claims
 	until  time.Time // exp plus leeway: no use past it
-	slot   int
 }
 
-// WithTokenCache sets how many verified access tokens to remember; 0 turns
-// the cache off. Memory stays below about size × (2 × token length + 300
-// bytes). A token is looked up by its exact bytes and every hit is checked
+// WithTokenCache sets how many verified access tokens to remember at most
+// (size rounded down to a multiple of 4); 0 turns the cache off. Memory
+// stays below about size × (2 × token length + 300 bytes). A token is looked up by its exact bytes and every hit is checked
 // again against the clock and, with [WithAccessRevocation], the store.
 // Default: [DefaultCacheSize].
 func WithTokenCache(size int) Option {
@@ -66,96 +58,78 @@ func WithTokenCache(size int) Option {
 	}
 }
 
-// newTokenCache returns a cache of exactly size entries across its shards,
-// or nil when size is 0.
+// newTokenCache returns a cache of at most size entries (size rounded down
+// to whole sets), or nil when size is 0.
 func newTokenCache(size int) *tokenCache {
 	if size <= 0 {
 		return nil
 	}
-	n := min(cacheShards, size)
-	c := &tokenCache{seed: maphash.MakeSeed(), shards: make([]cacheShard, n)}
-	for i := range c.shards {
-		slots := size / n
-		if i < size%n {
-			slots++
-		}
-		c.shards[i].m = make(map[uint64]cacheEntry)
-		c.shards[i].ring = make([]uint64, slots)
+	ways := min(cacheWays, size)
+	sets := size / ways
+	return &tokenCache{
+		seed:  maphash.MakeSeed(),
+		sets:  uint64(sets),
+		ways:  ways,
+		slots: make([]atomic.Pointer[cacheEntry], sets*ways),
 	}
-	return c
 }
 
-func (c *tokenCache) shard(token string) (*cacheShard, uint64) {
+// set returns the slots token may occupy and its hash.
+func (c *tokenCache) set(token string) ([]atomic.Pointer[cacheEntry], uint64) {
 	h := maphash.String(c.seed, token)
-	return &c.shards[h%uint64(len(c.shards))], h
+	i := int(h%c.sets) * c.ways
+	return c.slots[i : i+c.ways], h
 }
 
 func (c *tokenCache) get(token string) *Claims {
 	if c == nil {
 		return nil
 	}
-	s, h := c.shard(token)
-	s.mu.RLock()
-	e, ok := s.m[h]
-	s.mu.RUnlock()
-	if !ok || e.token != token {
-		return nil
+	set, h := c.set(token)
+	for i := range set {
+		if e := set[i].Load(); e != nil && e.hash == h && e.token == token {
+			return e.claims
+		}
 	}
-	return e.claims
+	return nil
 }
 
 // put remembers the claims of token, which the caller has just verified,
-// until the instant until. Expired entries at the head go first, then, when
-// the shard is full, the oldest.
-func (c *tokenCache) put(token string, claims *Claims, until, now time.Time) {
+// until the instant until. It takes a free slot of the token's set, else
+// the one whose entry expires first, which is an expired one if there is
+// any. Two puts racing for one slot may lose one of the entries: a later
+// request verifies its token again, which is all a miss costs.
+func (c *tokenCache) put(token string, claims *Claims, until time.Time) {
 	if c == nil {
 		return
 	}
-	s, h := c.shard(token)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if e, ok := s.m[h]; ok {
-		// The same token verified twice at once, or (rarely) another token
-		// with the same hash: the newer one keeps the slot.
-		e.token, e.claims, e.until = token, claims, until
-		s.m[h] = e
-		return
-	}
-	for s.used > 0 {
-		if e, ok := s.m[s.ring[s.head]]; ok && e.slot == s.head && now.Before(e.until) && s.used < len(s.ring) {
-			break
+	set, h := c.set(token)
+	var seen [cacheWays]*cacheEntry
+	victim := 0
+	for i := range set {
+		e := set[i].Load()
+		if e != nil && e.hash == h && e.token == token {
+			return // verified twice at once
 		}
-		s.evictHead()
+		seen[i] = e
+		if v := seen[victim]; v != nil && (e == nil || e.until.Before(v.until)) {
+			victim = i
+		}
 	}
-	slot := (s.head + s.used) % len(s.ring)
-	s.ring[slot] = h
-	s.used++
-	s.m[h] = cacheEntry{token: token, claims: claims, until: until, slot: slot}
+	set[victim].CompareAndSwap(seen[victim], &cacheEntry{hash: h, token: token, claims: claims, until: until})
 }
 
-// evictHead frees the oldest slot, dropping its entry unless the entry has
-// moved on (dropped, or stored again in a newer slot).
-func (s *cacheShard) evictHead() {
-	h := s.ring[s.head]
-	if e, ok := s.m[h]; ok && e.slot == s.head {
-		delete(s.m, h)
-	}
-	s.head = (s.head + 1) % len(s.ring)
-	s.used--
-}
-
-// drop forgets token, for example once it has expired. Its ring slot is
-// freed when it becomes the oldest.
+// drop forgets token, for example once it has expired.
 func (c *tokenCache) drop(token string) {
 	if c == nil {
 		return
 	}
-	s, h := c.shard(token)
-	s.mu.Lock()
-	if e, ok := s.m[h]; ok && e.token == token {
-		delete(s.m, h)
+	set, h := c.set(token)
+	for i := range set {
+		if e := set[i].Load(); e != nil && e.hash == h && e.token == token {
+			set[i].CompareAndSwap(e, nil)
+		}
 	}
-	s.mu.Unlock()
 }
 
 // len counts the entries, for tests.
@@ -164,11 +138,10 @@ func (c *tokenCache) len() int {
 		return 0
 	}
 	n := 0
-	for i := range c.shards {
-		s := &c.shards[i]
-		s.mu.RLock()
-		n += len(s.m)
-		s.mu.RUnlock()
+	for i := range c.slots {
+		if c.slots[i].Load() != nil {
+			n++
+		}
 	}
 	return n
 }

@@ -25,108 +25,85 @@ func entryFor(token string, exp time.Time) *Claims {
 	return c
 }
 
-// checkShards verifies the structure every shard keeps: at most its ring's
-// size of entries, and each entry named by the ring slot it claims, inside
-// the used part of the ring.
-func checkShards(t *testing.T, c *tokenCache) {
+// checkSlots verifies that every entry sits in the set its token picks.
+func checkSlots(t *testing.T, c *tokenCache) {
 	t.Helper()
-	for i := range c.shards {
-		s := &c.shards[i]
-		s.mu.RLock()
-		if len(s.m) > len(s.ring) || s.used > len(s.ring) {
-			t.Errorf("shard %d: %d entries, %d slots used, %d slots", i, len(s.m), s.used, len(s.ring))
+	for i := range c.slots {
+		e := c.slots[i].Load()
+		if e == nil {
+			continue
 		}
-		for h, e := range s.m {
-			if s.ring[e.slot] != h {
-				t.Errorf("shard %d: entry in slot %d, which names another key", i, e.slot)
-			}
-			if (e.slot-s.head+len(s.ring))%len(s.ring) >= s.used {
-				t.Errorf("shard %d: entry in free slot %d (head %d, used %d)", i, e.slot, s.head, s.used)
-			}
+		if set, h := c.set(e.token); h != e.hash || &set[0] != &c.slots[i-i%c.ways] {
+			t.Errorf("slot %d holds %q outside its set", i, e.token)
 		}
-		s.mu.RUnlock()
 	}
 }
 
 func TestTokenCacheBound(t *testing.T) {
-	for _, size := range []int{1, 5, 16, 17, 100, 1000} {
+	for _, size := range []int{1, 3, 5, 16, 17, 100, 1000} {
 		t.Run(fmt.Sprint(size), func(t *testing.T) {
 			c := newTokenCache(size)
+			if n := len(c.slots); n > size || n < size-cacheWays+1 {
+				t.Fatalf("%d slots for size %d", n, size)
+			}
 			exp := cacheEpoch.Add(time.Hour)
 			for i := range 3*size + 7 {
 				tok := fmt.Sprintf("token-%d", i)
-				c.put(tok, entryFor(tok, exp), exp, cacheEpoch)
+				c.put(tok, entryFor(tok, exp), exp)
 				if n := c.len(); n > size {
 					t.Fatalf("after %d puts: %d entries, want at most %d", i+1, n, size)
 				}
 			}
-			checkShards(t, c)
-			if got := c.len(); got < size*3/4 {
-				t.Errorf("%d entries after filling, want close to %d", got, size)
+			checkSlots(t, c)
+			if got := c.len(); got < len(c.slots)*3/4 {
+				t.Errorf("%d entries after filling %d slots", got, len(c.slots))
 			}
 		})
 	}
 }
 
-func TestTokenCacheEvictsOldestFirst(t *testing.T) {
-	c := newTokenCache(1) // one shard, one slot
-	exp := cacheEpoch.Add(time.Hour)
-	c.put("a", entryFor("a", exp), exp, cacheEpoch)
-	c.put("b", entryFor("b", exp), exp, cacheEpoch)
-	if c.get("a") != nil || c.get("b") == nil {
-		t.Fatalf("after a then b in one slot: a=%v b=%v, want only b", c.get("a"), c.get("b"))
+// TestTokenCacheEviction fills one set and checks which entry a new token
+// replaces: the expired one if any, else the one expiring first.
+func TestTokenCacheEviction(t *testing.T) {
+	c := newTokenCache(cacheWays) // a single set
+	put := func(tok string, until time.Duration) {
+		c.put(tok, entryFor(tok, cacheEpoch.Add(until)), cacheEpoch.Add(until))
 	}
+	put("a", 4*time.Hour)
+	put("b", time.Hour)
+	put("c", -time.Minute) // already expired
+	put("d", 3*time.Hour)
+	put("e", 2*time.Hour)
+	for tok, want := range map[string]bool{"a": true, "b": true, "c": false, "d": true, "e": true} {
+		if got := c.get(tok) != nil; got != want {
+			t.Errorf("after an expired entry was replaced: %s cached = %v, want %v", tok, got, want)
+		}
+	}
+	put("f", 5*time.Hour)
+	for tok, want := range map[string]bool{"a": true, "b": false, "d": true, "e": true, "f": true} {
+		if got := c.get(tok) != nil; got != want {
+			t.Errorf("after the first to expire was replaced: %s cached = %v, want %v", tok, got, want)
+		}
+	}
+	put("a", 4*time.Hour) // already there: nothing moves
+	if c.len() != cacheWays || c.get("e") == nil {
+		t.Error("storing a cached token again evicted another")
+	}
+	checkSlots(t, c)
 
-	c = newTokenCache(cacheShards * 3) // three slots a shard
-	s := &c.shards[0]
-	var toks []string
-	for i := 0; len(toks) < 4; i++ { // four tokens of shard 0
-		tok := fmt.Sprint("t", i)
-		if sh, _ := c.shard(tok); sh == s {
-			toks = append(toks, tok)
-		}
+	c = newTokenCache(1) // one slot
+	put("x", time.Hour)
+	put("y", time.Hour)
+	if c.get("x") != nil || c.get("y") == nil {
+		t.Error("in a single slot the newer token should replace the older")
 	}
-	for _, tok := range toks {
-		c.put(tok, entryFor(tok, exp), exp, cacheEpoch)
-	}
-	for i, tok := range toks {
-		if got, want := c.get(tok) != nil, i > 0; got != want {
-			t.Errorf("token %d cached = %v, want %v (the first in is the first out)", i, got, want)
-		}
-	}
-	checkShards(t, c)
-}
-
-func TestTokenCacheDropsExpiredHead(t *testing.T) {
-	c := newTokenCache(cacheShards * 4)
-	s := &c.shards[0]
-	var toks []string
-	for i := 0; len(toks) < 3; i++ {
-		tok := fmt.Sprint("t", i)
-		if sh, _ := c.shard(tok); sh == s {
-			toks = append(toks, tok)
-		}
-	}
-	soon, later := cacheEpoch.Add(time.Minute), cacheEpoch.Add(time.Hour)
-	c.put(toks[0], entryFor(toks[0], soon), soon, cacheEpoch)
-	c.put(toks[1], entryFor(toks[1], later), later, cacheEpoch)
-	// The shard has room, but its oldest entry has expired: the next put
-	// frees it.
-	c.put(toks[2], entryFor(toks[2], later), later, soon)
-	if c.get(toks[0]) != nil {
-		t.Error("an expired entry outlived its token")
-	}
-	if c.get(toks[1]) == nil || c.get(toks[2]) == nil {
-		t.Error("a live entry was dropped")
-	}
-	checkShards(t, c)
 }
 
 func TestTokenCacheExactToken(t *testing.T) {
 	c := newTokenCache(64)
 	exp := cacheEpoch.Add(time.Hour)
 	const tok = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJl"
-	c.put(tok, entryFor(tok, exp), exp, cacheEpoch)
+	c.put(tok, entryFor(tok, exp), exp)
 	if got := c.get(tok); got == nil || got.Subject != tok {
 		t.Fatalf("get(token) = %v, want its claims", got)
 	}
@@ -157,7 +134,7 @@ func TestTokenCacheOff(t *testing.T) {
 	if c != nil {
 		t.Fatal("size 0 made a cache")
 	}
-	c.put("a", entryFor("a", cacheEpoch), cacheEpoch, cacheEpoch) // no-ops on nil
+	c.put("a", entryFor("a", cacheEpoch), cacheEpoch) // no-ops on nil
 	c.drop("a")
 	if c.get("a") != nil || c.len() != 0 {
 		t.Error("a nil cache remembered a token")
@@ -182,7 +159,7 @@ func TestTokenCacheConcurrent(t *testing.T) {
 				case 0:
 					c.drop(tok)
 				case 1, 2, 3:
-					c.put(tok, entryFor(tok, exp), exp, cacheEpoch)
+					c.put(tok, entryFor(tok, exp), exp)
 				default:
 					if got := c.get(tok); got != nil && got.Subject != tok {
 						wrong.Add(1)
@@ -198,7 +175,7 @@ func TestTokenCacheConcurrent(t *testing.T) {
 	if n := c.len(); n > size {
 		t.Errorf("%d entries, want at most %d", n, size)
 	}
-	checkShards(t, c)
+	checkSlots(t, c)
 }
 
 // countingFormat counts the verifications that reach the format, so a test

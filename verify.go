@@ -59,7 +59,7 @@ func (a *Auth) verifyAccess(ctx context.Context, token string) (*Claims, error) 
 		if err := a.validate(c, AccessToken, now); err != nil {
 			return nil, err
 		}
-		a.cache.put(token, c, c.ExpiresAt.Add(a.leeway), now)
+		a.cache.put(token, c, c.ExpiresAt.Add(a.leeway))
 	} else if err := a.validate(c, AccessToken, now); err != nil {
 		// Every time-based check runs again on a cached token.
 		a.cache.drop(token)
