@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -99,10 +100,22 @@ func (c *Claims) Get(name string, v any) (bool, error) {
 }
 
 // registered lists the claim names ginfresh owns; custom claims may not
-// replace them.
+// replace them (see reservedName).
 var registered = map[string]bool{
 	"iss": true, "sub": true, "aud": true, "exp": true, "nbf": true, "iat": true,
 	"jti": true, "fresh": true, "auth_time": true, "sid": true,
+}
+
+// reservedName reports whether a custom claim named k could be read as a
+// registered one: the same name, or one encoding/json (and so golang-jwt,
+// in other services reading these tokens) matches to it ignoring case.
+func reservedName(k string) bool {
+	for name := range registered {
+		if strings.EqualFold(k, name) {
+			return true
+		}
+	}
+	return false
 }
 
 // customClaims returns the custom claims of a verified token, for carrying
@@ -122,7 +135,7 @@ func (c *Claims) customClaims() (map[string]any, error) {
 	}
 	extra := make(map[string]any, len(all))
 	for k, v := range all {
-		if !registered[k] {
+		if !reservedName(k) {
 			extra[k] = v
 		}
 	}
@@ -275,7 +288,7 @@ func (c *Claims) MarshalJSON() ([]byte, error) {
 		str("sid", c.SessionID)
 	}
 	for k, v := range c.Extra {
-		if registered[k] {
+		if reservedName(k) {
 			return nil, fmt.Errorf("ginfresh: custom claim %q would replace a registered claim", k)
 		}
 		val, err := json.Marshal(v)

@@ -1,11 +1,13 @@
 package ginfresh
 
 import (
+	"context"
 	"encoding/json"
 	"reflect"
 	"strings"
 	"testing"
 
+	"github.com/gin-gonic/gin"
 	"github.com/golang-jwt/jwt/v5"
 )
 
@@ -99,4 +101,39 @@ func FuzzDecodeClaims(f *testing.F) {
 			t.Fatalf("decodeClaims(%q) = %+v, encoding/json says %+v", payload, got, want)
 		}
 	})
+}
+
+// TestClaimNamesMatchExactly: a name differing from a registered claim
+// only in case, which encoding/json would match to the claim, never stands
+// in for it. Minting refuses such custom claims, since other services may
+// read the tokens with encoding/json; decoding ignores them.
+func TestClaimNamesMatchExactly(t *testing.T) {
+	a, err := New(WithHMACKey([]byte("claims-test-key-0123456789-0123456789")), WithAuthenticator(func(*gin.Context, string, string) (Identity, error) { return Identity{}, ErrInvalidCredentials }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"SUB", "Sub", "\u017fub", "JTI", "Fresh", "AUTH_TIME"} {
+		if _, err := a.CreateAccessToken(Identity{Subject: "alice", Claims: map[string]any{name: "admin"}}, false); err == nil {
+			t.Errorf("custom claim %q was minted", name)
+		}
+	}
+	tok, err := a.CreateAccessToken(Identity{Subject: "alice", Claims: map[string]any{"subject": "x"}}, false)
+	if err != nil {
+		t.Fatalf("an unrelated custom claim was refused: %v", err)
+	}
+	if _, err := a.Verify(context.Background(), AccessToken, tok); err != nil {
+		t.Fatal(err)
+	}
+
+	c, err := decodeClaims([]byte(`{"sub":"alice","SUB":"admin","Fresh":true,"exp":1}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Subject != "alice" || c.Fresh {
+		t.Errorf("got sub %q, fresh %v: a case variant was read as the registered claim", c.Subject, c.Fresh)
+	}
+	var sub string
+	if ok, err := c.Get("SUB", &sub); !ok || err != nil || sub != "admin" {
+		t.Errorf(`Get("SUB") = %v, %v, %q; want it as a custom claim`, ok, err, sub)
+	}
 }
