@@ -69,16 +69,19 @@ func bearerRequest(method, path, token string) *http.Request {
 	return r
 }
 
+// routeCase is a route of benchRouter served by an Auth built with opts.
+type routeCase struct {
+	name string
+	opts []ginfresh.Option
+	path string
+}
+
 // BenchmarkProtected measures Middleware + RequireAccess. first-sight turns
 // the verified-token cache off, so every request checks the signature and
 // decodes the claims; repeat-sight serves the same token again from the
 // cache (every time-based check and the guard still run).
 func BenchmarkProtected(b *testing.B) {
-	for _, bc := range []struct {
-		name string
-		opts []ginfresh.Option
-		path string
-	}{
+	for _, bc := range []routeCase{
 		{"bare", nil, "/bare"},
 		{"first-sight", []ginfresh.Option{ginfresh.WithTokenCache(0)}, "/protected"},
 		{"repeat-sight", nil, "/protected"},
@@ -196,11 +199,7 @@ func refreshTokenOf(body []byte) string {
 // BenchmarkProtectedParallel is repeat sight from every CPU at once, the
 // shape of a loaded server: it shows contention in the cache and the store.
 func BenchmarkProtectedParallel(b *testing.B) {
-	for _, bc := range []struct {
-		name string
-		opts []ginfresh.Option
-		path string
-	}{
+	for _, bc := range []routeCase{
 		{"bare", nil, "/bare"},
 		{"repeat-sight", nil, "/protected"},
 		{"repeat-sight/revocation", []ginfresh.Option{ginfresh.WithAccessRevocation()}, "/protected"},
