@@ -44,5 +44,9 @@ fuzz: ## Fuzz each parser of untrusted input for FUZZTIME (default 30s)
 	done
 
 .PHONY: bench
-bench: ## Run the root package benchmarks
-	go test -run='^$$' -bench=. -benchmem -count=6 .
+bench: ## Benchmark against gin-jwt and golang-jwt, then the library (benchstat medians; COUNT=8)
+	scripts/bench.sh
+
+.PHONY: load
+load: ## Drive the example's public and protected routes with wrk (DURATION=10 ROUNDS=3)
+	scripts/load.sh

@@ -1,12 +1,12 @@
 package ginfresh
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -69,7 +69,7 @@ type Claims struct {
 
 	// raw is the verified payload, kept so custom claims can be decoded on
 	// demand instead of on every request.
-	raw []byte
+	raw string
 }
 
 var _ jwt.ClaimsValidator = (*Claims)(nil)
@@ -99,7 +99,7 @@ func (c *Claims) Get(name string, v any) (bool, error) {
 		return false, nil
 	}
 	var all map[string]json.RawMessage
-	if err := json.Unmarshal(c.raw, &all); err != nil {
+	if err := json.Unmarshal([]byte(c.raw), &all); err != nil {
 		return false, err
 	}
 	val, ok := all[name]
@@ -110,10 +110,22 @@ func (c *Claims) Get(name string, v any) (bool, error) {
 }
 
 // registered lists the claim names ginfresh owns; custom claims may not
-// replace them.
+// replace them (see reservedName).
 var registered = map[string]bool{
 	"iss": true, "sub": true, "aud": true, "exp": true, "nbf": true, "iat": true,
 	"jti": true, "fresh": true, "auth_time": true, "sid": true, "csrf": true,
+}
+
+// reservedName reports whether a custom claim named k could be read as a
+// registered one: the same name, or one encoding/json (and so golang-jwt,
+// in other services reading these tokens) matches to it ignoring case.
+func reservedName(k string) bool {
+	for name := range registered {
+		if strings.EqualFold(k, name) {
+			return true
+		}
+	}
+	return false
 }
 
 // customClaims returns the custom claims of a verified token, for carrying
@@ -128,12 +140,12 @@ func (c *Claims) customClaims() (map[string]any, error) {
 	// Raw values carry each claim across byte for byte (no float64
 	// rounding of large numbers).
 	var all map[string]json.RawMessage
-	if err := json.Unmarshal(c.raw, &all); err != nil {
+	if err := json.Unmarshal([]byte(c.raw), &all); err != nil {
 		return nil, err
 	}
 	extra := make(map[string]any, len(all))
 	for k, v := range all {
-		if !registered[k] {
+		if !reservedName(k) {
 			extra[k] = v
 		}
 	}
@@ -141,23 +153,6 @@ func (c *Claims) customClaims() (map[string]any, error) {
 		return nil, nil
 	}
 	return extra, nil
-}
-
-// wireClaims is the JSON shape of a token payload. Dates are decoded as plain
-// numbers (no allocation, no truncation to jwt.TimePrecision) and converted
-// after range checks; zero counts as absent.
-type wireClaims struct {
-	Issuer    string           `json:"iss"`
-	Subject   string           `json:"sub"`
-	Audience  jwt.ClaimStrings `json:"aud"`
-	ExpiresAt float64          `json:"exp"`
-	NotBefore float64          `json:"nbf"`
-	IssuedAt  float64          `json:"iat"`
-	ID        string           `json:"jti"`
-	Fresh     bool             `json:"fresh"`
-	AuthTime  float64          `json:"auth_time"`
-	SessionID string           `json:"sid"`
-	CSRF      string           `json:"csrf"`
 }
 
 // maxNumericDate keeps decoded dates in a range time.Time represents exactly
@@ -189,7 +184,7 @@ func setDate(dst **jwt.NumericDate, slot *jwt.NumericDate, v float64) error {
 // mistyped values and out-of-range dates are errors. Formats call it on a
 // verified payload.
 func (c *Claims) UnmarshalJSON(payload []byte) error {
-	d, err := decodeClaims(bytes.Clone(payload))
+	d, err := decodeClaims(payload)
 	if err != nil {
 		return err
 	}
@@ -197,25 +192,55 @@ func (c *Claims) UnmarshalJSON(payload []byte) error {
 	return nil
 }
 
-// decodeClaims parses a verified payload, which it keeps: unknown claims are
-// decoded from it only when asked for.
+// decodeClaims parses a verified payload in one pass, keeping it so unknown
+// claims are decoded only when asked for. It must be one JSON object naming
+// no claim twice, and each registered claim must have its JSON type (null
+// counts as absent). Names match exactly, not case-insensitively as
+// encoding/json matches fields, so "SUB" is a custom claim, never the
+// subject. The string claims are slices of one copy of the payload: a token
+// costs two allocations, that copy and the claims.
 func decodeClaims(payload []byte) (*Claims, error) {
-	if err := checkDuplicateKeys(payload); err != nil {
-		return nil, err
-	}
-	var w wireClaims
-	if err := json.Unmarshal(payload, &w); err != nil {
-		return nil, fmt.Errorf("%w: %w", jwt.ErrTokenMalformed, err)
+	if !json.Valid(payload) {
+		return nil, fmt.Errorf("%w: payload is not valid JSON", jwt.ErrTokenMalformed)
 	}
 	blk := &claimsBlock{}
 	c := &blk.claims
-	c.raw = payload
-	c.Issuer, c.Subject, c.Audience, c.ID = w.Issuer, w.Subject, w.Audience, w.ID
-	c.Fresh, c.SessionID, c.CSRF = w.Fresh, w.SessionID, w.CSRF
+	c.raw = string(payload)
+	var exp, nbf, iat, authTime float64
+	err := eachMember(c.raw, func(name, v string) error {
+		switch name {
+		case "iss":
+			return stringClaim(&c.Issuer, name, v)
+		case "sub":
+			return stringClaim(&c.Subject, name, v)
+		case "jti":
+			return stringClaim(&c.ID, name, v)
+		case "sid":
+			return stringClaim(&c.SessionID, name, v)
+		case "aud":
+			return audienceClaim(&c.Audience, v)
+		case "exp":
+			return numberClaim(&exp, name, v)
+		case "nbf":
+			return numberClaim(&nbf, name, v)
+		case "iat":
+			return numberClaim(&iat, name, v)
+		case "auth_time":
+			return numberClaim(&authTime, name, v)
+		case "csrf":
+			return stringClaim(&c.CSRF, name, v)
+		case "fresh":
+			return boolClaim(&c.Fresh, name, v)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
 	for i, d := range []struct {
 		dst **jwt.NumericDate
 		v   float64
-	}{{&c.ExpiresAt, w.ExpiresAt}, {&c.NotBefore, w.NotBefore}, {&c.IssuedAt, w.IssuedAt}, {&c.AuthTime, w.AuthTime}} {
+	}{{&c.ExpiresAt, exp}, {&c.NotBefore, nbf}, {&c.IssuedAt, iat}, {&c.AuthTime, authTime}} {
 		if err := setDate(d.dst, &blk.dates[i], d.v); err != nil {
 			return nil, err
 		}
@@ -278,7 +303,7 @@ func (c *Claims) MarshalJSON() ([]byte, error) {
 		str("csrf", c.CSRF)
 	}
 	for k, v := range c.Extra {
-		if registered[k] {
+		if reservedName(k) {
 			return nil, fmt.Errorf("ginfresh: custom claim %q would replace a registered claim", k)
 		}
 		val, err := json.Marshal(v)

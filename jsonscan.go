@@ -4,6 +4,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/golang-jwt/jwt/v5"
 )
@@ -25,66 +29,145 @@ func appendJSONString(b []byte, s string) []byte {
 
 var errDuplicateClaim = errors.New("duplicate claim")
 
-// checkDuplicateKeys refuses a payload whose top-level object names a claim
-// twice. encoding/json would silently keep the last value, while another
-// parser in the same system might keep the first: {"sub":"alice","sub":"admin"}
-// must not mean different things to different readers.
+// checkDuplicateKeys refuses anything but a JSON object naming each member
+// once. encoding/json would silently keep the last of two values, while
+// another parser in the same system might keep the first:
+// {"sub":"alice","sub":"admin"} must not mean different things to different
+// readers.
 func checkDuplicateKeys(p []byte) error {
-	var seen [16]string
-	keys := seen[:0]
-	i := skipSpace(p, 0)
-	if i >= len(p) || p[i] != '{' {
-		return fmt.Errorf("%w: payload is not a JSON object", jwt.ErrTokenMalformed)
+	if !json.Valid(p) {
+		return fmt.Errorf("%w: not valid JSON", jwt.ErrTokenMalformed)
 	}
-	i = skipSpace(p, i+1)
-	if i < len(p) && p[i] == '}' {
-		return nil
-	}
-	for i < len(p) {
-		if p[i] != '"' {
-			return fmt.Errorf("%w: bad claim name", jwt.ErrTokenMalformed)
-		}
-		end, escaped := scanString(p, i)
-		if end < 0 {
-			return fmt.Errorf("%w: bad claim name", jwt.ErrTokenMalformed)
-		}
-		key := string(p[i+1 : end-1])
-		if escaped {
-			if err := json.Unmarshal(p[i:end], &key); err != nil {
-				return fmt.Errorf("%w: bad claim name", jwt.ErrTokenMalformed)
-			}
-		}
-		for _, k := range keys {
-			if k == key {
-				return fmt.Errorf("%w: %w %q", jwt.ErrTokenMalformed, errDuplicateClaim, key)
-			}
-		}
-		keys = append(keys, key)
-		i = skipSpace(p, end)
-		if i >= len(p) || p[i] != ':' {
-			return fmt.Errorf("%w: bad claim", jwt.ErrTokenMalformed)
-		}
-		i = skipValue(p, skipSpace(p, i+1))
-		if i < 0 {
-			return fmt.Errorf("%w: bad claim value", jwt.ErrTokenMalformed)
-		}
-		i = skipSpace(p, i)
-		if i >= len(p) {
-			break
-		}
-		switch p[i] {
-		case ',':
-			i = skipSpace(p, i+1)
-		case '}':
-			return nil
-		default:
-			return fmt.Errorf("%w: bad claim separator", jwt.ErrTokenMalformed)
-		}
-	}
-	return fmt.Errorf("%w: unterminated payload", jwt.ErrTokenMalformed)
+	return eachMember(string(p), func(string, string) error { return nil })
 }
 
-func skipSpace(p []byte, i int) int {
+// eachMember calls fn with the name (unescaped) and raw value of each member
+// of the object p, refusing a name seen before. p must be valid JSON
+// (json.Valid), which lets the scan trust its structure.
+func eachMember(p string, fn func(name, value string) error) error {
+	var seen [16]string
+	names := seen[:0]
+	i := skipSpace(p, 0)
+	if i >= len(p) || p[i] != '{' {
+		return fmt.Errorf("%w: not a JSON object", jwt.ErrTokenMalformed)
+	}
+	if i = skipSpace(p, i+1); p[i] == '}' {
+		return nil
+	}
+	for {
+		end, escaped := scanString(p, i)
+		name := p[i+1 : end-1]
+		if escaped {
+			var unquoted string
+			if err := json.Unmarshal([]byte(p[i:end]), &unquoted); err != nil {
+				return fmt.Errorf("%w: bad member name", jwt.ErrTokenMalformed)
+			}
+			name = unquoted
+		}
+		if slices.Contains(names, name) {
+			return fmt.Errorf("%w: %w %q", jwt.ErrTokenMalformed, errDuplicateClaim, name)
+		}
+		names = append(names, name)
+		start := skipSpace(p, skipSpace(p, end)+1) // past the colon
+		end = skipValue(p, start)
+		if err := fn(name, p[start:end]); err != nil {
+			return err
+		}
+		if i = skipSpace(p, end); p[i] == '}' {
+			return nil
+		}
+		i = skipSpace(p, i+1) // past the comma
+	}
+}
+
+func typeError(name, want string) error {
+	return fmt.Errorf("%w: %w: claim %q must be %s", jwt.ErrTokenMalformed, jwt.ErrInvalidType, name, want)
+}
+
+// stringClaim sets *dst to the JSON string v. A plain string (no escapes,
+// valid UTF-8, nearly always) is used as it is, a slice of the payload;
+// anything else is unquoted by encoding/json.
+func stringClaim(dst *string, name, v string) error {
+	switch {
+	case v == "null":
+		return nil
+	case v[0] != '"':
+		return typeError(name, "a string")
+	}
+	if s := v[1 : len(v)-1]; strings.IndexByte(s, '\\') < 0 && utf8.ValidString(s) {
+		*dst = s
+		return nil
+	}
+	return json.Unmarshal([]byte(v), dst)
+}
+
+// numberClaim sets *dst to the JSON number v.
+func numberClaim(dst *float64, name, v string) error {
+	if v == "null" {
+		return nil
+	}
+	if v[0] != '-' && (v[0] < '0' || v[0] > '9') {
+		return typeError(name, "a number")
+	}
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil {
+		return fmt.Errorf("%w: claim %q: %w", jwt.ErrTokenMalformed, name, errDateRange)
+	}
+	*dst = f
+	return nil
+}
+
+// boolClaim sets *dst to the JSON boolean v.
+func boolClaim(dst *bool, name, v string) error {
+	switch v {
+	case "true":
+		*dst = true
+	case "false", "null":
+	default:
+		return typeError(name, "a boolean")
+	}
+	return nil
+}
+
+// audienceClaim decodes aud as jwt.ClaimStrings does: one string or an
+// array of strings.
+func audienceClaim(dst *jwt.ClaimStrings, v string) error {
+	const name = "aud"
+	switch v[0] {
+	case 'n':
+		return nil
+	case '"':
+		var s string
+		if err := stringClaim(&s, name, v); err != nil {
+			return err
+		}
+		*dst = jwt.ClaimStrings{s}
+		return nil
+	case '[':
+	default:
+		return typeError(name, "a string or an array of strings")
+	}
+	var aud jwt.ClaimStrings
+	i := skipSpace(v, 1)
+	for v[i] != ']' {
+		if v[i] != '"' {
+			return typeError(name, "a string or an array of strings")
+		}
+		end, _ := scanString(v, i)
+		var s string
+		if err := stringClaim(&s, name, v[i:end]); err != nil {
+			return err
+		}
+		aud = append(aud, s)
+		if i = skipSpace(v, end); v[i] == ',' {
+			i = skipSpace(v, i+1)
+		}
+	}
+	*dst = aud
+	return nil
+}
+
+func skipSpace(p string, i int) int {
 	for i < len(p) && (p[i] == ' ' || p[i] == '\t' || p[i] == '\n' || p[i] == '\r') {
 		i++
 	}
@@ -93,7 +176,7 @@ func skipSpace(p []byte, i int) int {
 
 // scanString returns the index just past the string starting at p[i] (a
 // quote) and whether it holds escapes; -1 when unterminated.
-func scanString(p []byte, i int) (int, bool) {
+func scanString(p string, i int) (int, bool) {
 	escaped := false
 	for j := i + 1; j < len(p); j++ {
 		switch p[j] {
@@ -107,12 +190,9 @@ func scanString(p []byte, i int) (int, bool) {
 	return -1, escaped
 }
 
-// skipValue returns the index just past the JSON value at p[i], or -1. It
-// only finds the value's end; encoding/json validates it afterwards.
-func skipValue(p []byte, i int) int {
-	if i >= len(p) {
-		return -1
-	}
+// skipValue returns the index just past the JSON value at p[i], which must
+// be valid JSON.
+func skipValue(p string, i int) int {
 	switch p[i] {
 	case '"':
 		end, _ := scanString(p, i)
@@ -123,28 +203,20 @@ func skipValue(p []byte, i int) int {
 			switch p[j] {
 			case '"':
 				end, _ := scanString(p, j)
-				if end < 0 {
-					return -1
-				}
 				j = end - 1
 			case '{', '[':
 				depth++
 			case '}', ']':
-				depth--
-				if depth == 0 {
+				if depth--; depth == 0 {
 					return j + 1
 				}
 			}
 		}
-		return -1
-	default:
-		j := i
-		for j < len(p) && p[j] != ',' && p[j] != '}' && p[j] != ' ' && p[j] != '\t' && p[j] != '\n' && p[j] != '\r' {
-			j++
-		}
-		if j == i {
-			return -1
-		}
-		return j
+		return len(p)
 	}
+	j := i
+	for j < len(p) && p[j] != ',' && p[j] != '}' && p[j] != ']' && p[j] != ' ' && p[j] != '\t' && p[j] != '\n' && p[j] != '\r' {
+		j++
+	}
+	return j
 }

@@ -162,11 +162,12 @@ func (f *jwtFormat) Verify(want TokenType, token string) (*Claims, error) {
 		return nil, tokenError(ErrTokenInvalid, err)
 	}
 
-	// The signing input and the decoded signature share one pooled buffer.
+	// The signing input, the decoded signature and the decoded payload
+	// share one pooled buffer; decodeClaims copies what it keeps.
 	bp := f.buffers.Get().(*[]byte)
 	defer f.buffers.Put(bp)
 	sigText := len(token) - dot2 - 1
-	buf := slices.Grow(append((*bp)[:0], token...), b64.DecodedLen(sigText))
+	buf := slices.Grow(append((*bp)[:0], token...), b64.DecodedLen(sigText)+b64.DecodedLen(dot2-dot1-1))
 	*bp = buf
 	n, err := b64Strict.Decode(buf[len(token):cap(buf)], buf[dot2+1:])
 	if err != nil {
@@ -180,11 +181,11 @@ func (f *jwtFormat) Verify(want TokenType, token string) (*Claims, error) {
 	if typ != want {
 		return nil, tokenError(ErrWrongTokenType, fmt.Errorf("got a %s token, want %s", typ, want))
 	}
-	payload, err := b64Strict.DecodeString(token[dot1+1 : dot2])
+	n, err = b64Strict.Decode(buf[len(buf):cap(buf)], buf[dot1+1:dot2])
 	if err != nil {
 		return nil, tokenError(ErrTokenInvalid, fmt.Errorf("%w: payload: %w", jwt.ErrTokenMalformed, err))
 	}
-	c, err := decodeClaims(payload)
+	c, err := decodeClaims(buf[len(buf) : len(buf)+n])
 	if err != nil {
 		return nil, tokenError(ErrTokenInvalid, err)
 	}

@@ -35,7 +35,8 @@ type Key struct {
 	private any
 	// public verifies: the public half, or the secret for HMAC.
 	public any
-	// hmac pools keyed hashers so verification allocates nothing.
+	// hmac pools keyed hashers (*macState) so verification allocates
+	// nothing.
 	hmac *sync.Pool
 }
 
@@ -79,8 +80,15 @@ func NewHMACKey(id, alg string, secret []byte) (*Key, error) {
 		id = base64.RawURLEncoding.EncodeToString(sum[:12])
 	}
 	k := &Key{id: id, alg: alg, method: jwt.GetSigningMethod(alg), private: secret, public: secret}
-	k.hmac = &sync.Pool{New: func() any { return hmac.New(newHash, secret) }}
+	k.hmac = &sync.Pool{New: func() any { return &macState{h: hmac.New(newHash, secret)} }}
 	return k, nil
+}
+
+// macState is a keyed hasher with room for its output, which would escape
+// to the heap if it lived on the stack of verify.
+type macState struct {
+	h   hash.Hash
+	sum [sha512.Size]byte
 }
 
 // NewSigningKey binds a private key to an asymmetric algorithm: RS256
@@ -174,11 +182,11 @@ func (k *Key) sign(input []byte) ([]byte, error) {
 		return nil, ErrKeyUnavailable
 	}
 	if k.hmac != nil {
-		h := k.hmac.Get().(hash.Hash)
-		h.Reset()
-		h.Write(input)
-		sig := h.Sum(nil)
-		k.hmac.Put(h)
+		m := k.hmac.Get().(*macState)
+		m.h.Reset()
+		m.h.Write(input)
+		sig := m.h.Sum(nil)
+		k.hmac.Put(m)
 		return sig, nil
 	}
 	return k.method.Sign(string(input), k.private)
@@ -187,12 +195,11 @@ func (k *Key) sign(input []byte) ([]byte, error) {
 // verify checks sig over input (input is the token's "header.payload").
 func (k *Key) verify(input []byte, inputString string, sig []byte) error {
 	if k.hmac != nil {
-		h := k.hmac.Get().(hash.Hash)
-		h.Reset()
-		h.Write(input)
-		var buf [sha512.Size]byte
-		ok := hmac.Equal(sig, h.Sum(buf[:0]))
-		k.hmac.Put(h)
+		m := k.hmac.Get().(*macState)
+		m.h.Reset()
+		m.h.Write(input)
+		ok := hmac.Equal(sig, m.h.Sum(m.sum[:0]))
+		k.hmac.Put(m)
 		if !ok {
 			return jwt.ErrTokenSignatureInvalid
 		}

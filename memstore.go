@@ -14,7 +14,7 @@ const sweepEvery = time.Minute
 // instance. Sessions are lost on restart and not shared between instances;
 // use the redisstore module for that. Safe for concurrent use.
 type MemoryStore struct {
-	mu        sync.Mutex
+	mu        sync.RWMutex // read-locked by Revoked, which runs on every request
 	families  map[string]*memFamily
 	tokens    map[string]time.Time // revoked access-token IDs → when to forget
 	subjects  map[string]memCutoff
@@ -118,8 +118,8 @@ func (s *MemoryStore) RevokeToken(_ context.Context, token string, now, until ti
 
 // Revoked implements [Store].
 func (s *MemoryStore) Revoked(_ context.Context, token, subject string, issuedAt, now time.Time) (bool, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.mu.RLock()
+	defer s.mu.RUnlock()
 	if until, ok := s.tokens[token]; ok && now.Before(until) {
 		return true, nil
 	}

@@ -79,3 +79,38 @@ func TestRefreshTokenCappedAtSessionEnd(t *testing.T) {
 	require.NoError(t, err)
 	assert.True(t, rt2.ExpiresAt.Equal(time.Date(2030, 1, 1, 1, 30, 0, 0, time.UTC)), "exp %v is the session's end", rt2.ExpiresAt)
 }
+
+// resettingFormat withdraws keys (resets the cache) while a token is being
+// verified, as a key-set fetch running at that moment would.
+type resettingFormat struct {
+	Format
+	a *Auth
+}
+
+func (f resettingFormat) Verify(typ TokenType, token string) (*Claims, error) {
+	c, err := f.Format.Verify(typ, token)
+	f.a.cache.reset()
+	return c, err
+}
+
+// A token verified with keys that were withdrawn during its check is not
+// cached, so it is checked against the new keys next time.
+func TestCacheResetDuringVerify(t *testing.T) {
+	a, err := New(
+		WithHMACKey([]byte("internal-test-key-0123456789-0123456789")),
+		WithAuthenticator(func(_ *gin.Context, u, _ string) (Identity, error) { return Identity{Subject: u}, nil }),
+	)
+	require.NoError(t, err)
+	tok, err := a.CreateAccessToken(Identity{Subject: "alice"}, true)
+	require.NoError(t, err)
+	plain := a.format
+	a.format = resettingFormat{Format: plain, a: a}
+	_, err = a.Verify(context.Background(), AccessToken, tok)
+	require.NoError(t, err)
+	assert.Nil(t, a.cache.get(tok), "verified across a reset: not cached")
+
+	a.format = plain
+	_, err = a.Verify(context.Background(), AccessToken, tok)
+	require.NoError(t, err)
+	assert.NotNil(t, a.cache.get(tok), "an undisturbed check is cached")
+}

@@ -53,6 +53,7 @@ func (a *Auth) verifyAccess(ctx context.Context, token string) (*Claims, error) 
 	now := a.now()
 	c := a.cache.get(token)
 	if c == nil {
+		gen := a.cache.generation() // before the format reads its keys
 		var err error
 		if c, err = a.verifyFormat(AccessToken, token); err != nil {
 			return nil, err
@@ -61,7 +62,7 @@ func (a *Auth) verifyAccess(ctx context.Context, token string) (*Claims, error) 
 			return nil, err
 		}
 		c.owner = a
-		a.cache.put(token, c, now)
+		a.cache.put(token, c, c.ExpiresAt.Add(a.leeway), gen)
 	} else if err := a.validate(c, AccessToken, now); err != nil {
 		// Every time-based check runs again on a cached token.
 		a.cache.drop(token)

@@ -33,9 +33,9 @@ func benchFormats(b *testing.B) (static *jwtFormat, remote *remoteKeys, token st
 	return static, remote, token
 }
 
-// BenchmarkFormatVerify compares the fixed key set with a snapshot of a
+// BenchmarkKeySetVerify compares the fixed key set with a snapshot of a
 // fetched one, verifying the same token.
-func BenchmarkFormatVerify(b *testing.B) {
+func BenchmarkKeySetVerify(b *testing.B) {
 	static, remote, token := benchFormats(b)
 	for _, bc := range []struct {
 		name string

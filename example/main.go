@@ -2,6 +2,7 @@
 // fresh-login, logout, an ordinary protected route and fresh-only ones.
 //
 //	PORT               listen port (default 8000)
+//	HOST               listen address (default: every interface)
 //	GINFRESH_SECRET    HMAC key, at least 32 bytes, taken as raw bytes;
 //	                   when unset a random key is made and tokens die with the process
 //	GINFRESH_KEY_FILE  PEM file of an Ed25519 private key (openssl genpkey -algorithm ed25519);
@@ -17,6 +18,7 @@ package main
 import (
 	"crypto/rand"
 	"log"
+	"net"
 	"net/http"
 	"os"
 	"time"
@@ -47,7 +49,7 @@ func main() {
 		log.Fatal(err)
 	}
 	srv := &http.Server{
-		Addr:              ":" + port,
+		Addr:              net.JoinHostPort(os.Getenv("HOST"), port),
 		Handler:           r,
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       10 * time.Second,

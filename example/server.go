@@ -66,6 +66,7 @@ func newServer(cfg config) (*gin.Engine, error) {
 			"POST /refresh (Bearer refresh token): non-fresh access token and the next refresh token",
 			"POST /fresh-login {username, password}: fresh access token only",
 			"POST /logout (Bearer refresh token): ends the session",
+			"GET /public (no token)",
 			"GET /protected (Bearer access token)",
 			"GET /protected-fresh (Bearer fresh access token)",
 			"POST /account/change-password {new_password} (Bearer fresh access token)",
@@ -74,6 +75,9 @@ func newServer(cfg config) (*gin.Engine, error) {
 	})
 	auth.RegisterRoutes(r)
 	serveJWKS(r, auth, cfg)
+
+	// Public, answering what /protected answers: the load test's baseline.
+	r.GET("/public", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"user": "anonymous", "fresh": false}) })
 
 	r.GET("/protected", auth.RequireAccess(), func(c *gin.Context) {
 		claims := ginfresh.MustClaims(c)

@@ -150,3 +150,12 @@ func TestShortSecretRefused(t *testing.T) {
 	_, err := newServer(config{secret: []byte("too-short")})
 	assert.ErrorContains(t, err, "at least 32")
 }
+
+func TestPublicRoute(t *testing.T) {
+	r, _ := newTestServer(t)
+	for _, token := range []string{"", "not-a-token"} {
+		code, body := call(t, r, "GET", "/public", token, "")
+		assert.Equal(t, 200, code, "token %q", token)
+		assert.Equal(t, map[string]any{"user": "anonymous", "fresh": false}, body)
+	}
+}

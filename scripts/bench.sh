@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Runs the benchmarks and summarises them with benchstat (medians of COUNT
+# runs, default 8), then prints ginfresh's per-request overhead against its
+# peers. Usage: scripts/bench.sh [peers|root|all]   (default: all)
+#   peers  the bench module: bare route, ginfresh, gin-jwt, golang-jwt
+#   root   the library's own benchmarks
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+what=${1:-all}
+count=${COUNT:-8}
+benchtime=${BENCHTIME:-1s}
+if (( count < 6 )); then
+	echo "COUNT must be at least 6 for benchstat's confidence intervals" >&2
+	exit 2
+fi
+
+# benchstat, pinned, built into ./bin (ignored by git).
+BENCHSTAT_VERSION=v0.0.0-20260908200009-22c9c6c9d4da
+benchstat=bin/benchstat
+if [[ ! -x $benchstat || $(cat bin/.benchstat-version 2>/dev/null) != "$BENCHSTAT_VERSION" ]]; then
+	GOBIN=$PWD/bin go install "golang.org/x/perf/cmd/benchstat@$BENCHSTAT_VERSION"
+	echo "$BENCHSTAT_VERSION" > bin/.benchstat-version
+fi
+
+echo "# $(go version); $(nproc) CPUs; count $count, benchtime $benchtime"
+
+run_peers() {
+	(cd bench && go test -run '^$' -bench . -benchmem -count "$count" -benchtime "$benchtime" .) > bin/bench-peers.txt
+	"$benchstat" peers=bin/bench-peers.txt
+	echo
+	# Overheads from the medians: each middleware's row minus the bare route.
+	"$benchstat" -format csv peers=bin/bench-peers.txt 2>/dev/null | awk -F, '
+		/^,peers/ { getline; unit = $2; next }
+		NF >= 2 && $1 != "" && $1 != "geomean" { name = $1; sub(/-[0-9]+$/, "", name); v[unit, name] = $2 }
+		END {
+			t = "sec/op"; a = "allocs/op"
+			bare = v[t, "Route/bare"]; parse = v[t, "Parse/golang-jwt-ParseWithClaims"]
+			first = v[t, "Route/ginfresh-first-sight"] - bare
+			repeat = v[t, "Route/ginfresh-repeat-sight"] - bare
+			ginjwt = v[t, "Route/gin-jwt"] - bare
+			printf "per-request overhead (median minus bare route, %.0f ns):\n", bare * 1e9
+			printf "  ginfresh first sight   %7.0f ns  %3d allocs\n", first * 1e9, v[a, "Route/ginfresh-first-sight"] - v[a, "Route/bare"]
+			printf "  ginfresh repeat sight  %7.0f ns  %3d allocs\n", repeat * 1e9, v[a, "Route/ginfresh-repeat-sight"] - v[a, "Route/bare"]
+			printf "  gin-jwt v3.5.1         %7.0f ns  %3d allocs\n", ginjwt * 1e9, v[a, "Route/gin-jwt"] - v[a, "Route/bare"]
+			printf "  golang-jwt ParseWithClaims alone %7.0f ns  %3d allocs\n", parse * 1e9, v[a, "Parse/golang-jwt-ParseWithClaims"]
+			printf "ratios (targets in brackets):\n"
+			printf "  first sight / ParseWithClaims  %.2f  [<= 1]\n", first / parse
+			printf "  first sight / gin-jwt          %.2f  [< 1]\n", first / ginjwt
+			printf "  repeat sight / gin-jwt         %.3f [<= 0.1]\n", repeat / ginjwt
+		}'
+}
+
+run_root() {
+	go test -run '^$' -bench . -benchmem -count "$count" -benchtime "$benchtime" . > bin/bench-root.txt
+	"$benchstat" root=bin/bench-root.txt
+}
+
+mkdir -p bin
+case $what in
+peers) run_peers ;;
+root) run_root ;;
+all) run_peers; echo; run_root ;;
+*) echo "usage: $0 [peers|root|all]" >&2; exit 2 ;;
+esac
