@@ -25,7 +25,14 @@ func TestWebSocketHandshakeOrigin(t *testing.T) {
 	w := b.login("alice")
 	access := b.jar[accessCookie].Value
 	require.NotEmpty(t, access, w.Header())
-	b.f.router.GET("/ws", b.f.auth.RequireAccess(), func(c *gin.Context) {
+	var refusal error // what the guard refused with, kept by gin
+	record := func(c *gin.Context) {
+		c.Next()
+		if last := c.Errors.Last(); last != nil {
+			refusal = last.Err
+		}
+	}
+	b.f.router.GET("/ws", record, b.f.auth.RequireAccess(), func(c *gin.Context) {
 		c.String(http.StatusOK, "hello "+ginfresh.MustClaims(c).Subject)
 	})
 	cookie := accessCookie + "=" + access
@@ -60,10 +67,12 @@ func TestWebSocketHandshakeOrigin(t *testing.T) {
 		{"query, no Origin", "/ws?access_token=" + access, handshake(http.Header{}), 200, ""},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
+			refusal = nil
 			w := b.f.do(request{path: tt.path, header: tt.header})
 			require.Equal(t, tt.wantStatus, w.Code, w.Body.String())
 			if tt.wantErr != "" {
 				assert.Equal(t, tt.wantErr, errorCode(t, w))
+				assert.ErrorIs(t, refusal, ginfresh.ErrCSRF)
 			} else {
 				assert.Equal(t, "hello alice", w.Body.String())
 			}
