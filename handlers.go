@@ -278,9 +278,9 @@ var errNoTokens = errors.New("ginfresh: WriteTokens needs tokens this Auth minte
 // cookies plus {"expires_in", "refresh_expires_in", "csrf_token"}, else as
 // the JSON of t; never to be cached (RFC 6749 §5.1). It serves apps that
 // sign a user in another way, right after sign-up say, with the tokens of
-// [Auth.IssueTokens]. Tokens it cannot deliver (nil, or in cookie mode
-// tokens not minted by this Auth) get 500 server_error through the error
-// handler.
+// [Auth.IssueTokens]. Tokens it cannot deliver get 500 server_error
+// through the error handler: nil, or in cookie mode tokens without a CSRF
+// value (made by hand, or by an instance without cookie mode).
 func (a *Auth) WriteTokens(c *gin.Context, t *Tokens) {
 	if t == nil || (a.cookies.on && t.csrf == "") {
 		a.fail(c, errNoTokens)
