@@ -55,6 +55,8 @@ func defaultCookies() cookieConfig {
 //     request whose token comes from a cookie must repeat it in the
 //     X-CSRF-Token header, and must pass [http.CrossOriginProtection]
 //     (Sec-Fetch-Site, else Origin against Host; see [WithTrustedOrigins]).
+//     A WebSocket handshake whose token comes from a cookie must carry an
+//     Origin that is same-origin or trusted.
 //     Login, refresh, fresh-login and logout refuse cross-origin browser
 //     requests too, so another site cannot log the browser into an account
 //     of its choosing.

@@ -34,6 +34,8 @@ var (
 	errNoCSRFHeader = wrapped{ErrCSRF, errors.New("the " + CSRFHeader + " header is missing")}
 	errCSRFHeader   = wrapped{ErrCSRF, errors.New("the " + CSRFHeader + " header does not match the token")}
 	errCSRFCookie   = wrapped{ErrCSRF, errors.New("the CSRF cookie does not match the token")}
+	errNoWSOrigin   = wrapped{ErrCSRF, errors.New("a WebSocket handshake with a token in a cookie must carry one Origin header")}
+	errWSOrigin     = wrapped{ErrCSRF, errors.New("the WebSocket handshake comes from an untrusted origin")}
 )
 
 // newCSRF returns a session's CSRF value in cookie mode, "" otherwise.
@@ -52,8 +54,32 @@ func (a *Auth) checkOrigin(r *http.Request, from sourceKind) error {
 	if from != fromCookie && !a.cookies.on {
 		return nil
 	}
+	if from == fromCookie && isWebSocketHandshake(r) {
+		return a.checkHandshakeOrigin(r)
+	}
 	if err := a.crossOrigin.Check(r); err != nil {
 		return wrapped{ErrCSRF, err}
+	}
+	return nil
+}
+
+// checkHandshakeOrigin refuses a WebSocket handshake from another origin
+// than the request's Host, unless the origin is trusted. A handshake is a
+// GET, which the cross-origin check lets through, yet any site can open a
+// WebSocket with the browser's cookies and then talk on it both ways
+// (cross-site WebSocket hijacking). Browsers always send Origin on a
+// handshake (RFC 6455 §4.1), so one without it is refused too.
+func (a *Auth) checkHandshakeOrigin(r *http.Request) error {
+	origins := r.Header["Origin"]
+	if len(origins) != 1 || origins[0] == "" {
+		return errNoWSOrigin
+	}
+	// Ask the cross-origin check about a state-changing request carrying
+	// only this Origin, so that same-origin and trusted mean here exactly
+	// what they mean for every other request.
+	probe := &http.Request{Method: http.MethodPost, Host: r.Host, URL: r.URL, Header: http.Header{"Origin": origins}}
+	if a.crossOrigin.Check(probe) != nil {
+		return errWSOrigin
 	}
 	return nil
 }

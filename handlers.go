@@ -57,7 +57,7 @@ func (a *Auth) LoginHandler() gin.HandlerFunc {
 			return
 		}
 		a.event(c.Request.Context(), "login", "sub", id.Subject, "sid", t.sid, "jti", t.jti, "client", a.client(c))
-		a.answer(c, t)
+		a.WriteTokens(c, t)
 	}
 }
 
@@ -93,7 +93,7 @@ func (a *Auth) RefreshHandler() gin.HandlerFunc {
 			a.failSession(c, from, err)
 			return
 		}
-		a.answer(c, t)
+		a.WriteTokens(c, t)
 	}
 }
 
@@ -152,7 +152,7 @@ func (a *Auth) FreshLoginHandler() gin.HandlerFunc {
 		a.event(c.Request.Context(), "fresh login", "sub", id.Subject, "jti", jti, "client", a.client(c))
 		t := a.tokens(access, "")
 		t.csrf, t.cookieExp = s.csrf, cookieExp
-		a.answer(c, t)
+		a.WriteTokens(c, t)
 	}
 }
 
@@ -269,8 +269,23 @@ func (a *Auth) logoutBearer(c *gin.Context, bearer string, bodyToken *string) (r
 	return rt, at, nil
 }
 
-// answer writes tokens; they must not be cached (RFC 6749 §5.1).
-func (a *Auth) answer(c *gin.Context, t *Tokens) {
+// errNoTokens refuses to write tokens that cannot work: none at all, or in
+// cookie mode tokens without the session's CSRF value, which every
+// state-changing request would then fail.
+var errNoTokens = errors.New("ginfresh: WriteTokens needs tokens this Auth minted (see IssueTokens)")
+
+// WriteTokens answers t exactly as LoginHandler does: in cookie mode as
+// cookies plus {"expires_in", "refresh_expires_in", "csrf_token"}, else as
+// the JSON of t; never to be cached (RFC 6749 §5.1). It serves apps that
+// sign a user in another way, right after sign-up say, with the tokens of
+// [Auth.IssueTokens]. Tokens it cannot deliver get 500 server_error
+// through the error handler: nil, or in cookie mode tokens without a CSRF
+// value (made by hand, or by an instance without cookie mode).
+func (a *Auth) WriteTokens(c *gin.Context, t *Tokens) {
+	if t == nil || (a.cookies.on && t.csrf == "") {
+		a.fail(c, errNoTokens)
+		return
+	}
 	h := c.Writer.Header()
 	h["Cache-Control"] = []string{"no-store"}
 	h["Pragma"] = []string{"no-cache"}

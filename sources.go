@@ -45,7 +45,11 @@ func FromHeader() TokenSource { return TokenSource{kind: fromHeader} }
 // [WithCookieNames]). A browser sends cookies by itself, even on requests
 // another site makes it send, so a state-changing request (any method but
 // GET, HEAD and OPTIONS) whose token comes from a cookie must pass the CSRF
-// checks described at [WithCookies], or it is refused with [ErrCSRF].
+// checks described at [WithCookies], or it is refused with [ErrCSRF]. So
+// must a WebSocket handshake: it is a GET, but a page on any site can open
+// a WebSocket with the browser's cookies and then use it both ways, so a
+// handshake whose token comes from a cookie needs an Origin header naming
+// the request's own host or a trusted origin (see [WithTrustedOrigins]).
 func FromCookie() TokenSource { return TokenSource{kind: fromCookie} }
 
 // UnsafeFromQuery reads the access token from the query parameter param,
@@ -53,7 +57,9 @@ func FromCookie() TokenSource { return TokenSource{kind: fromCookie} }
 // browser's WebSocket API cannot set headers. Other requests ignore the
 // parameter. Tokens in URLs leak into access logs, proxies and browser
 // history (RFC 6750 §5.3), which is why this is opt-in: prefer a cookie, or
-// keep access tokens short-lived when you use it.
+// keep access tokens short-lived when you use it. No CSRF check applies:
+// a browser never puts a token in a URL by itself, so another site cannot
+// open a socket with it unless it already holds the token.
 func UnsafeFromQuery(param string) TokenSource {
 	return TokenSource{kind: fromQuery, param: param}
 }

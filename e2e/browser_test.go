@@ -197,14 +197,14 @@ func post(t *testing.T, url string, header http.Header) int {
 	return res.StatusCode
 }
 
-// TestBrowserDemo walks the demo page in Chromium: sign-in, a sensitive
-// action refused for a stale token, the password asked again, the action
-// done, forged requests from other sites refused, sign-out.
-func TestBrowserDemo(t *testing.T) {
-	chrome := chromium(t)
+// startDemo serves the demo on a server clock the test moves forward, and
+// returns its URL; middleware runs before the demo's routes.
+func startDemo(t *testing.T, middleware ...gin.HandlerFunc) (*browser.Demo, *clock, string) {
+	t.Helper()
 	gin.SetMode(gin.TestMode)
 	clk := &clock{t: time.Now()}
 	r := gin.New()
+	r.Use(middleware...)
 	demo, err := browser.Mount(r, clk.Now,
 		ginfresh.WithHMACKey([]byte("e2e-secret-0123456789-0123456789-0123456789")),
 		ginfresh.WithAuthenticator(authenticate),
@@ -214,10 +214,12 @@ func TestBrowserDemo(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	app := fmt.Sprintf("http://localhost:%d", serve(t, r))
-	evil := serve(t, attacker(app))
-	ctx := newBrowser(t, chrome)
+	return demo, clk, fmt.Sprintf("http://localhost:%d", serve(t, r))
+}
 
+// signIn opens the demo page and signs in as alice.
+func signIn(t *testing.T, ctx context.Context, app string) {
+	t.Helper()
 	step(t, ctx, "open the page",
 		chromedp.Navigate(app+"/app"),
 		chromedp.WaitVisible(chromedp.ID("login-form")),
@@ -229,6 +231,17 @@ func TestBrowserDemo(t *testing.T) {
 		until(text("status", "Signed in as alice")),
 		until(text("fresh", "fresh: the password was just proved")),
 	)
+}
+
+// TestBrowserDemo walks the demo page in Chromium: sign-in, a sensitive
+// action refused for a stale token, the password asked again, the action
+// done, forged requests from other sites refused, sign-out.
+func TestBrowserDemo(t *testing.T) {
+	chrome := chromium(t)
+	demo, clk, app := startDemo(t)
+	evil := serve(t, attacker(app))
+	ctx := newBrowser(t, chrome)
+	signIn(t, ctx, app)
 
 	// What Chromium stored: HttpOnly tokens, a readable CSRF value, all
 	// Secure (accepted on http://localhost), SameSite=Lax, host-only.

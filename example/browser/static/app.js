@@ -63,18 +63,63 @@ async function withSession(fn) {
   return r;
 }
 
-async function refresh() {
+// Every tab shares the one refresh cookie, and the server rotates it: a
+// second refresh with a cookie already redeemed reads as a stolen token and
+// ends the session. So refreshes run one at a time: callers in this page
+// share the one in flight, and tabs take turns under a Web Lock. A tab that
+// waited for its turn first looks whether another tab refreshed meanwhile,
+// and if so uses the cookies that tab got instead of refreshing again.
+const REFRESH_LOCK = "ginfresh-refresh";
+const REFRESHED = "ginfresh-refreshed"; // localStorage: {at, expiresAt} of the last refresh, browser time (ms)
+let refreshing = null;
+
+function refresh() {
+  if (!refreshing) {
+    const asked = Date.now();
+    const run = () => refreshTurn(asked);
+    const turn = navigator.locks ? navigator.locks.request(REFRESH_LOCK, run) : run();
+    refreshing = turn.finally(() => { refreshing = null; });
+  }
+  return refreshing;
+}
+
+function lastRefresh() {
+  try { return JSON.parse(localStorage.getItem(REFRESHED)) || { at: 0 }; } catch { return { at: 0 }; }
+}
+
+// refreshTurn refreshes, holding the lock, unless another tab did since asked.
+async function refreshTurn(asked) {
+  if (!csrfToken()) {
+    log("refresh skipped: the session cookies are gone (signed out, perhaps in another tab)", "refused");
+    signedOut();
+    return false;
+  }
+  const last = lastRefresh();
+  if (last.at > asked) {
+    log("refreshed in another tab: using its new access token", "ok");
+    planUntil(last.expiresAt);
+    return (await show()).status === 200;
+  }
   const r = await call("POST", "refresh");
   if (r.status !== 200) {
     log(`refresh refused: ${describe(r)}`, "refused");
     signedOut();
     return false;
   }
+  const now = Date.now();
+  localStorage.setItem(REFRESHED, JSON.stringify({ at: now, expiresAt: now + r.data.expires_in * 1000 }));
   log(`refreshed: a new access token for ${human(r.data.expires_in)}, not fresh`, "ok");
   plan(r.data.expires_in);
   await show();
   return true;
 }
+
+// When another tab refreshes, this one moves its own planned refresh.
+window.addEventListener("storage", (e) => {
+  if (e.key !== REFRESHED || !refreshAt) return;
+  const last = lastRefresh();
+  if (last.expiresAt) planUntil(last.expiresAt);
+});
 
 // plan schedules a refresh shortly before the access token expires.
 function plan(expiresIn) {
@@ -84,6 +129,11 @@ function plan(expiresIn) {
   refreshAt = Date.now() + ms;
   refreshTimer = setTimeout(refresh, ms);
   tick();
+}
+
+// planUntil plans for an access token that expires at expiresAt (ms).
+function planUntil(expiresAt) {
+  plan(Math.max(1, Math.round((expiresAt - Date.now()) / 1000)));
 }
 
 function tick() {
@@ -202,7 +252,7 @@ $("call-protected").onclick = async () => {
   else log(`GET /protected: ${describe(r)}`, "refused");
 };
 
-$("refresh").onclick = refresh;
+$("refresh").onclick = () => refresh();
 $("sensitive").onclick = sensitive;
 
 $("logout").onclick = async () => {
