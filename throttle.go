@@ -60,10 +60,16 @@ type Throttle struct {
 	PerClient int
 	// Window is how long attempts are counted. Default: [DefaultThrottleWindow].
 	Window time.Duration
-	// ClientAddress names the client. The default, gin's Context.ClientIP,
-	// trusts X-Forwarded-For only from the proxies set with
-	// Engine.SetTrustedProxies: set them, or a client picks its own
-	// address. Default: Context.ClientIP.
+	// ClientAddress names the client the counters count. The default is
+	// the TCP peer, which a client cannot choose; behind a reverse proxy
+	// that is the proxy, so every client shares its limits. There, after
+	// telling gin which proxies to believe (Engine.SetTrustedProxies or
+	// Engine.TrustedPlatform), set (*gin.Context).ClientIP: without that
+	// setup gin believes X-Forwarded-For from anyone and each guess could
+	// name a new address. The log names clients the same way. A login for
+	// which it returns "" is refused with 400 ([ErrInvalidRequest]) rather
+	// than counted with every other such client.
+	// Default: (*gin.Context).RemoteIP.
 	ClientAddress func(*gin.Context) string
 }
 
@@ -108,7 +114,7 @@ func (t Throttle) withDefaults() Throttle {
 		t.Window = DefaultThrottleWindow
 	}
 	if t.ClientAddress == nil {
-		t.ClientAddress = (*gin.Context).ClientIP
+		t.ClientAddress = (*gin.Context).RemoteIP
 	}
 	return t
 }
@@ -182,6 +188,11 @@ func clientPrefix(addr string) string {
 func (a *Auth) beginAttempt(c *gin.Context, username string) (*attempt, error) {
 	t := a.throttle
 	client := t.ClientAddress(c)
+	if client == "" && !t.off {
+		// One counter for every client without an address would let
+		// one of them lock out all the others.
+		return nil, fmt.Errorf("%w: login throttle: no client address (see Throttle.ClientAddress)", ErrInvalidRequest)
+	}
 	// Case and surrounding space do not make another account: an
 	// authenticator that ignores them must not multiply the guesses.
 	account := strings.ToLower(strings.TrimSpace(username))
