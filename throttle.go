@@ -88,8 +88,7 @@ func WithLoginThrottle(t Throttle) Option {
 		if t.PerAccount > t.PerClient {
 			return fmt.Errorf("WithLoginThrottle: PerAccount %d exceeds PerClient %d", t.PerAccount, t.PerClient)
 		}
-		a.throttle = &throttle{Throttle: t}
-		return nil
+		return a.setThrottle(&throttle{Throttle: t})
 	}
 }
 
@@ -98,9 +97,18 @@ func WithLoginThrottle(t Throttle) Option {
 // Default: the throttle is on.
 func WithoutLoginThrottle() Option {
 	return func(a *Auth) error {
-		a.throttle = &throttle{Throttle: Throttle{}.withDefaults(), off: true}
-		return nil
+		return a.setThrottle(&throttle{Throttle: Throttle{}.withDefaults(), off: true})
 	}
+}
+
+// setThrottle refuses to let one of the throttle options silently undo the
+// other.
+func (a *Auth) setThrottle(t *throttle) error {
+	if a.throttle != nil && a.throttle.off != t.off {
+		return errors.New("WithLoginThrottle and WithoutLoginThrottle contradict each other; pass one")
+	}
+	a.throttle = t
+	return nil
 }
 
 func (t Throttle) withDefaults() Throttle {

@@ -231,3 +231,21 @@ func TestThrottleError(t *testing.T) {
 	f.loginFrom(attacker, "alice", "x")
 	assert.ErrorIs(t, got, ginfresh.ErrTooManyAttempts)
 }
+
+func TestThrottleOnAndOffConflict(t *testing.T) {
+	on, off := ginfresh.WithLoginThrottle(ginfresh.Throttle{PerAccount: 3}), ginfresh.WithoutLoginThrottle()
+	for name, opts := range map[string][]ginfresh.Option{"on then off": {on, off}, "off then on": {off, on}} {
+		t.Run(name, func(t *testing.T) {
+			_, err := ginfresh.New(append([]ginfresh.Option{ginfresh.WithHMACKey(testKey), ginfresh.WithAuthenticator(testAuthenticator)}, opts...)...)
+			require.Error(t, err)
+			assert.ErrorContains(t, err, "WithLoginThrottle")
+			assert.ErrorContains(t, err, "WithoutLoginThrottle")
+		})
+	}
+	for name, opts := range map[string][]ginfresh.Option{"on twice": {on, on}, "off twice": {off, off}} {
+		t.Run(name, func(t *testing.T) {
+			_, err := ginfresh.New(append([]ginfresh.Option{ginfresh.WithHMACKey(testKey), ginfresh.WithAuthenticator(testAuthenticator)}, opts...)...)
+			assert.NoError(t, err)
+		})
+	}
+}
