@@ -269,9 +269,9 @@ func (a *Auth) beginAttempt(c *gin.Context, username string) (*attempt, error) {
 			return nil, fmt.Errorf("%w: login throttle: %w", ErrStoreUnavailable, err)
 		}
 		if n > int64(k.limit) {
-			wait := max(1, int((reset.Sub(now)+time.Second-1)/time.Second))
-			a.alert(ctx, "login throttled", "account", at.account, "client", client, "scope", k.scope, "retry_after", wait)
-			return nil, &retryAfterError{err: ErrTooManyAttempts, seconds: wait}
+			wait := max(time.Second, (reset.Sub(now) + time.Second - 1).Truncate(time.Second))
+			a.alert(ctx, "login throttled", "account", at.account, "client", client, "scope", k.scope, "retry_after", int(wait/time.Second))
+			return nil, &retryAfterError{err: ErrTooManyAttempts, wait: wait}
 		}
 	}
 	return at, nil
