@@ -52,8 +52,8 @@ const (
 // stores do), so every instance sharing the store shares the limits;
 // otherwise in the memory of this Auth. Keys are keyed digests: the store
 // never sees a username or an address, and the log names a failed account
-// by the same digest. A counter that fails answers 503: an attempt is never
-// let through uncounted.
+// by a digest under the same key. A counter that fails answers 503: an
+// attempt is never let through uncounted.
 //
 // The digest key is derived from secret material the issuing instances
 // already share, so their counters meet in a shared store: the HMAC secret,
@@ -87,8 +87,8 @@ type Throttle struct {
 	// accounts and addresses in place of the one derived from the signing
 	// key. Instances whose format shows no key (see above) need the same
 	// Key to share counters. Keep it secret: with it, logged digests can be
-	// matched against guessed usernames. Default: derived from the signing
-	// key.
+	// matched against guessed usernames. Default: derived from the HMAC
+	// secret or the signing key, else random per instance.
 	Key []byte
 }
 
