@@ -39,7 +39,8 @@ var (
 	// ErrKeyUnavailable: this instance only verifies tokens and cannot mint them.
 	ErrKeyUnavailable = errors.New("ginfresh: no signing key")
 	// ErrTooManyAttempts: the client made too many password attempts; the
-	// answer's Retry-After says when it may try again (see [Throttle]).
+	// answer's Retry-After says when it may try again (see [Throttle] and
+	// [RetryAfter]).
 	ErrTooManyAttempts = errors.New("ginfresh: too many attempts")
 	// ErrInvalidKey: key material was refused when building a [Key]: the
 	// wrong type, curve or size for its algorithm, or a PEM file that is

@@ -10,7 +10,8 @@ import (
 // Security events go to the logger of [WithLogger]. Each names who and
 // where: the subject (or, before a password check succeeded, a keyed digest
 // of the account: a username field often holds a mistyped password), the
-// client address, and the session and token by sid and jti. Never a token,
+// client address (the TCP peer unless [Throttle].ClientAddress says
+// otherwise), and the session and token by sid and jti. Never a token,
 // a password, a key or a cookie value.
 //
 //	login, fresh login, refresh, logout, access token revoked,
@@ -35,7 +36,8 @@ func (a *Auth) log(ctx context.Context, level slog.Level, msg string, args []any
 	a.logger.Log(ctx, level, "ginfresh: "+msg, args...)
 }
 
-// client is the request's client address, as the login throttle sees it.
+// client is the request's client address, as the login throttle counts it,
+// so a log line and a counter always name the same client.
 func (a *Auth) client(c *gin.Context) string {
 	return a.throttle.ClientAddress(c)
 }

@@ -237,8 +237,10 @@ func WithRealm(realm string) Option {
 // WithErrorHandler replaces the default error responses. The handler gets
 // every error guards and handlers produce (test them with errors.Is against
 // the Err… sentinels) and must write the response; the chain is aborted
-// after it returns. Default: JSON {"error","error_description"} with the
-// status and WWW-Authenticate challenge of RFC 6750 and RFC 9470.
+// after it returns; [RetryAfter] gives the wait a throttled login should
+// send as Retry-After. Default: JSON {"error","error_description"} with the
+// status and WWW-Authenticate challenge of RFC 6750 and RFC 9470, and
+// Retry-After on a 429.
 func WithErrorHandler(h func(*gin.Context, error)) Option {
 	return func(a *Auth) error {
 		if h == nil {

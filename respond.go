@@ -126,18 +126,30 @@ func (a *Auth) fail(c *gin.Context, err error) {
 		h["Www-Authenticate"] = []string{r.challenge}
 	}
 	h["Cache-Control"] = []string{"no-store"}
-	var ra *retryAfterError
-	if errors.As(err, &ra) {
-		h["Retry-After"] = []string{strconv.Itoa(ra.seconds)}
+	if wait, ok := RetryAfter(err); ok {
+		h["Retry-After"] = []string{strconv.FormatInt(int64(wait/time.Second), 10)}
 	}
 	c.Data(r.status, "application/json; charset=utf-8", r.body)
 	c.Abort()
 }
 
+// RetryAfter returns how long the client must wait before trying again when
+// err refuses a request for that reason, as a login throttled with
+// [ErrTooManyAttempts] does: a whole number of seconds, at least one. The
+// default error handler sends it as Retry-After; a handler of
+// [WithErrorHandler] can do the same.
+func RetryAfter(err error) (time.Duration, bool) {
+	var ra *retryAfterError
+	if errors.As(err, &ra) {
+		return ra.wait, true
+	}
+	return 0, false
+}
+
 // retryAfterError asks the client to wait before trying again.
 type retryAfterError struct {
-	err     error
-	seconds int
+	err  error
+	wait time.Duration // whole seconds
 }
 
 func (e *retryAfterError) Error() string { return e.err.Error() }

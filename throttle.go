@@ -1,9 +1,12 @@
 package ginfresh
 
 import (
+	"bytes"
 	"context"
 	"crypto/hmac"
+	"crypto/rand"
 	"crypto/sha256"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"net/netip"
@@ -48,8 +51,17 @@ const (
 // Counters live in the store when it implements [Counter] (the built-in
 // stores do), so every instance sharing the store shares the limits;
 // otherwise in the memory of this Auth. Keys are keyed digests: the store
-// never sees a username or an address. A counter that fails answers 503:
-// an attempt is never let through uncounted.
+// never sees a username or an address, and the log names a failed account
+// by a digest under the same key. A counter that fails answers 503: an
+// attempt is never let through uncounted.
+//
+// The digest key is derived from secret material the issuing instances
+// already share, so their counters meet in a shared store: the HMAC secret,
+// else the private signing key (changing it starts the counters afresh). A
+// format of [WithFormat] shows no key, and neither does a signer that is
+// not an RSA, ECDSA or Ed25519 private key in memory (an HSM, say): such an
+// instance digests with a random key of its own, so instances count
+// separately unless they are given one Key.
 type Throttle struct {
 	// PerAccount is how many attempts that did not succeed one client
 	// address may make against one account in a window.
@@ -60,16 +72,30 @@ type Throttle struct {
 	PerClient int
 	// Window is how long attempts are counted. Default: [DefaultThrottleWindow].
 	Window time.Duration
-	// ClientAddress names the client. The default, gin's Context.ClientIP,
-	// trusts X-Forwarded-For only from the proxies set with
-	// Engine.SetTrustedProxies: set them, or a client picks its own
-	// address. Default: Context.ClientIP.
+	// ClientAddress names the client the counters count. The default is
+	// the TCP peer, which a client cannot choose; behind a reverse proxy
+	// that is the proxy, so every client shares its limits. There, after
+	// telling gin which proxies to believe (Engine.SetTrustedProxies or
+	// Engine.TrustedPlatform), set (*gin.Context).ClientIP: without that
+	// setup gin believes X-Forwarded-For from anyone and each guess could
+	// name a new address. The log names clients the same way. A login for
+	// which it returns "" is refused with 400 ([ErrInvalidRequest]) rather
+	// than counted with every other such client.
+	// Default: (*gin.Context).RemoteIP.
 	ClientAddress func(*gin.Context) string
+	// Key, at least [MinHMACKeySize] random bytes, keys the digests of
+	// accounts and addresses in place of the one derived from the signing
+	// key. Instances whose format shows no key (see above) need the same
+	// Key to share counters. Keep it secret: with it, logged digests can be
+	// matched against guessed usernames. Default: derived from the HMAC
+	// secret or the signing key, else random per instance.
+	Key []byte
 }
 
 // WithLoginThrottle sets the limits of the login throttle; zero fields take
-// their defaults. PerAccount must not exceed PerClient, and Window is at most
-// [MaxThrottleWindow]. Default: on, with the [Throttle] defaults.
+// their defaults. PerAccount must not exceed PerClient, Window is at most
+// [MaxThrottleWindow], and a Key has at least [MinHMACKeySize] bytes.
+// Default: on, with the [Throttle] defaults.
 func WithLoginThrottle(t Throttle) Option {
 	return func(a *Auth) error {
 		switch {
@@ -77,13 +103,15 @@ func WithLoginThrottle(t Throttle) Option {
 			return errors.New("WithLoginThrottle: negative limit")
 		case t.Window < 0 || t.Window > MaxThrottleWindow:
 			return fmt.Errorf("WithLoginThrottle: window %v is outside 0 to %v", t.Window, MaxThrottleWindow)
+		case len(t.Key) > 0 && len(t.Key) < MinHMACKeySize:
+			return fmt.Errorf("WithLoginThrottle: %w: Key is %d bytes, at least %d are required", ErrInvalidKey, len(t.Key), MinHMACKeySize)
 		}
 		t = t.withDefaults()
 		if t.PerAccount > t.PerClient {
 			return fmt.Errorf("WithLoginThrottle: PerAccount %d exceeds PerClient %d", t.PerAccount, t.PerClient)
 		}
-		a.throttle = &throttle{Throttle: t}
-		return nil
+		t.Key = bytes.Clone(t.Key) // the caller may reuse its slice
+		return a.setThrottle(&throttle{Throttle: t})
 	}
 }
 
@@ -92,9 +120,18 @@ func WithLoginThrottle(t Throttle) Option {
 // Default: the throttle is on.
 func WithoutLoginThrottle() Option {
 	return func(a *Auth) error {
-		a.throttle = &throttle{Throttle: Throttle{}.withDefaults(), off: true}
-		return nil
+		return a.setThrottle(&throttle{Throttle: Throttle{}.withDefaults(), off: true})
 	}
+}
+
+// setThrottle refuses to let one of the throttle options silently undo the
+// other.
+func (a *Auth) setThrottle(t *throttle) error {
+	if a.throttle != nil && a.throttle.off != t.off {
+		return errors.New("WithLoginThrottle and WithoutLoginThrottle contradict each other; pass one")
+	}
+	a.throttle = t
+	return nil
 }
 
 func (t Throttle) withDefaults() Throttle {
@@ -108,7 +145,7 @@ func (t Throttle) withDefaults() Throttle {
 		t.Window = DefaultThrottleWindow
 	}
 	if t.ClientAddress == nil {
-		t.ClientAddress = (*gin.Context).ClientIP
+		t.ClientAddress = (*gin.Context).RemoteIP
 	}
 	return t
 }
@@ -133,15 +170,37 @@ func (a *Auth) setupThrottle() {
 	} else {
 		t.counter = NewMemoryStore()
 	}
-	// Instances sharing an HMAC secret derive the same digest key and so
-	// share counters; with public-key signing the digests are unkeyed.
-	secret := a.hmacSecret
-	if secret == nil && a.signingKey != nil {
-		secret, _ = a.signingKey.private.([]byte) // an HMAC key's secret
+	t.secret = a.throttleSecret()
+}
+
+// throttleLabel sets the digest key apart from every other use of the
+// material it is derived from.
+const throttleLabel = "ginfresh login throttle"
+
+// throttleSecret derives the digest key, see [Throttle]. The material never
+// leaves this function: only its HMAC under a fixed label is kept.
+func (a *Auth) throttleSecret() []byte {
+	material := a.throttle.Key
+	if len(material) == 0 {
+		material = a.hmacSecret
 	}
-	m := hmac.New(sha256.New, secret)
-	m.Write([]byte("ginfresh login throttle"))
-	t.secret = m.Sum(nil)
+	if len(material) == 0 && a.signingKey != nil {
+		switch p := a.signingKey.private.(type) {
+		case []byte: // an HMAC key's secret
+			material = p
+		default:
+			// RSA, ECDSA and Ed25519 keys marshal; a signer whose
+			// private half is out of reach does not.
+			material, _ = x509.MarshalPKCS8PrivateKey(p)
+		}
+	}
+	if len(material) == 0 {
+		material = make([]byte, 32)
+		_, _ = rand.Read(material) // never fails, see crypto/rand.Read
+	}
+	m := hmac.New(sha256.New, material)
+	m.Write([]byte(throttleLabel))
+	return m.Sum(nil)
 }
 
 // attempt is one password check in progress.
@@ -182,6 +241,11 @@ func clientPrefix(addr string) string {
 func (a *Auth) beginAttempt(c *gin.Context, username string) (*attempt, error) {
 	t := a.throttle
 	client := t.ClientAddress(c)
+	if client == "" && !t.off {
+		// One counter for every client without an address would let
+		// one of them lock out all the others.
+		return nil, fmt.Errorf("%w: login throttle: no client address (see Throttle.ClientAddress)", ErrInvalidRequest)
+	}
 	// Case and surrounding space do not make another account: an
 	// authenticator that ignores them must not multiply the guesses.
 	account := strings.ToLower(strings.TrimSpace(username))
@@ -205,9 +269,9 @@ func (a *Auth) beginAttempt(c *gin.Context, username string) (*attempt, error) {
 			return nil, fmt.Errorf("%w: login throttle: %w", ErrStoreUnavailable, err)
 		}
 		if n > int64(k.limit) {
-			wait := max(1, int((reset.Sub(now)+time.Second-1)/time.Second))
-			a.alert(ctx, "login throttled", "account", at.account, "client", client, "scope", k.scope, "retry_after", wait)
-			return nil, &retryAfterError{err: ErrTooManyAttempts, seconds: wait}
+			wait := max(time.Second, (reset.Sub(now) + time.Second - 1).Truncate(time.Second))
+			a.alert(ctx, "login throttled", "account", at.account, "client", client, "scope", k.scope, "retry_after", int(wait/time.Second))
+			return nil, &retryAfterError{err: ErrTooManyAttempts, wait: wait}
 		}
 	}
 	return at, nil

@@ -2,6 +2,7 @@ package ginfresh_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -230,4 +231,48 @@ func TestThrottleError(t *testing.T) {
 	assert.ErrorIs(t, got, ginfresh.ErrInvalidCredentials)
 	f.loginFrom(attacker, "alice", "x")
 	assert.ErrorIs(t, got, ginfresh.ErrTooManyAttempts)
+}
+
+func TestThrottleOnAndOffConflict(t *testing.T) {
+	on, off := ginfresh.WithLoginThrottle(ginfresh.Throttle{PerAccount: 3}), ginfresh.WithoutLoginThrottle()
+	for name, opts := range map[string][]ginfresh.Option{"on then off": {on, off}, "off then on": {off, on}} {
+		t.Run(name, func(t *testing.T) {
+			_, err := ginfresh.New(append([]ginfresh.Option{ginfresh.WithHMACKey(testKey), ginfresh.WithAuthenticator(testAuthenticator)}, opts...)...)
+			require.Error(t, err)
+			assert.ErrorContains(t, err, "WithLoginThrottle")
+			assert.ErrorContains(t, err, "WithoutLoginThrottle")
+		})
+	}
+	for name, opts := range map[string][]ginfresh.Option{"on twice": {on, on}, "off twice": {off, off}} {
+		t.Run(name, func(t *testing.T) {
+			_, err := ginfresh.New(append([]ginfresh.Option{ginfresh.WithHMACKey(testKey), ginfresh.WithAuthenticator(testAuthenticator)}, opts...)...)
+			assert.NoError(t, err)
+		})
+	}
+}
+
+func TestRetryAfter(t *testing.T) {
+	for _, err := range []error{nil, ginfresh.ErrTooManyAttempts, ginfresh.ErrInvalidCredentials, fmt.Errorf("wrapped: %w", ginfresh.ErrTokenInvalid)} {
+		wait, ok := ginfresh.RetryAfter(err)
+		assert.False(t, ok, "%v", err)
+		assert.Zero(t, wait)
+	}
+
+	var got error
+	handled := newFixture(t, ginfresh.WithLoginThrottle(ginfresh.Throttle{PerAccount: 1, Window: time.Minute}),
+		ginfresh.WithErrorHandler(func(c *gin.Context, err error) { got = err; c.Status(http.StatusTeapot) }))
+	plain := newFixture(t, ginfresh.WithLoginThrottle(ginfresh.Throttle{PerAccount: 1, Window: time.Minute}))
+	for _, f := range []*fixture{handled, plain} {
+		f.loginFrom(attacker, "alice", "x")
+		f.clock.Advance(20*time.Second + time.Millisecond)
+	}
+	handled.loginFrom(attacker, "alice", "x")
+	require.ErrorIs(t, got, ginfresh.ErrTooManyAttempts)
+	wait, ok := ginfresh.RetryAfter(got)
+	require.True(t, ok)
+	assert.Equal(t, 40*time.Second, wait, "whole seconds, rounded up")
+	assert.Equal(t, "40", requireThrottled(t, plain.loginFrom(attacker, "alice", "x")), "the default handler sends the same wait")
+	wait, ok = ginfresh.RetryAfter(fmt.Errorf("handler: %w", got))
+	assert.True(t, ok)
+	assert.Equal(t, 40*time.Second, wait, "found through wrapping")
 }
