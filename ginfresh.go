@@ -25,6 +25,14 @@
 // [Auth.JWKSHandler] publishes the public ones. A resource server built with
 // only public keys, or with [WithJWKSURL], verifies tokens it cannot mint.
 //
+// # Token formats
+//
+// Tokens are JWTs unless [WithFormat] chooses another [Format], such as
+// PASETO v4 from the github.com/ginfresh/ginfresh/paseto module. The format
+// only signs and checks integrity; claim checks, freshness, sessions,
+// cookies and errors are the same for every format, which the formattest
+// package proves for any format that runs it.
+//
 // # Protecting routes
 //
 // [Auth.Middleware] reads and verifies the token once per request and stores
