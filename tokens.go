@@ -234,13 +234,18 @@ func (a *Auth) redeem(c *gin.Context, rt *Claims) (*Tokens, error) {
 // are refused, and with [WithAccessRevocation] so are access tokens issued
 // so far. Call it after a password change or when an account is disabled.
 func (a *Auth) RevokeSubject(ctx context.Context, subject string) error {
-	// Tokens carry iat to the millisecond, so the cut is taken at that
-	// precision too: a token minted in the same millisecond, right after the
-	// revocation (the new login after a password change), is not caught.
-	now := a.now().Truncate(time.Millisecond)
-	until := now.Add(max(a.sessionLifetime, a.accessTTL) + a.leeway)
-	if err := a.store.RevokeSubject(ctx, subject, now, until); err != nil {
+	// Tokens carry iat to the millisecond, so the cut falls on the next
+	// millisecond boundary: everything minted up to now, in this millisecond
+	// too, is caught. Returning only once the clock has reached the cut (at
+	// most a millisecond) means a login after this call, such as the one
+	// that follows a password change, is never caught.
+	cut := a.now().Truncate(time.Millisecond).Add(time.Millisecond)
+	until := cut.Add(max(a.sessionLifetime, a.accessTTL) + a.leeway)
+	if err := a.store.RevokeSubject(ctx, subject, cut, until); err != nil {
 		return fmt.Errorf("%w: %w", ErrStoreUnavailable, err)
+	}
+	if wait := cut.Sub(a.now()); wait > 0 && wait <= time.Millisecond {
+		time.Sleep(wait)
 	}
 	a.event(ctx, "sessions revoked", "sub", subject)
 	return nil
