@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/golang-jwt/jwt/v5"
 )
@@ -305,6 +306,11 @@ func (c *Claims) MarshalJSON() ([]byte, error) {
 	for k, v := range c.Extra {
 		if reservedName(k) {
 			return nil, fmt.Errorf("ginfresh: custom claim %q would replace a registered claim", k)
+		}
+		if !utf8.ValidString(k) {
+			// JSON would turn the bad bytes into U+FFFD, so two names could
+			// come out as one.
+			return nil, fmt.Errorf("ginfresh: custom claim name %q is not valid UTF-8", k)
 		}
 		val, err := json.Marshal(v)
 		if err != nil {

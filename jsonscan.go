@@ -57,7 +57,9 @@ func eachMember(p string, fn func(name, value string) error) error {
 	for {
 		end, escaped := scanString(p, i)
 		name := p[i+1 : end-1]
-		if escaped {
+		// Unescape as encoding/json would, which also reads invalid UTF-8
+		// as U+FFFD: names must compare the way every reader sees them.
+		if escaped || !utf8.ValidString(name) {
 			var unquoted string
 			if err := json.Unmarshal([]byte(p[i:end]), &unquoted); err != nil {
 				return fmt.Errorf("%w: bad member name", jwt.ErrTokenMalformed)

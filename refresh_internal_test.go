@@ -114,3 +114,40 @@ func TestCacheResetDuringVerify(t *testing.T) {
 	require.NoError(t, err)
 	assert.NotNil(t, a.cache.get(tok), "an undisturbed check is cached")
 }
+
+// A refresh token without auth_time (minted elsewhere with the shared key)
+// refreshes into tokens that verify, not into ones with a year-1 auth_time.
+func TestRefreshWithoutAuthTime(t *testing.T) {
+	a, err := New(
+		WithHMACKey([]byte("internal-test-key-0123456789-0123456789")),
+		WithAuthenticator(func(_ *gin.Context, u, _ string) (Identity, error) { return Identity{Subject: u}, nil }),
+	)
+	require.NoError(t, err)
+	ctx := context.Background()
+	rtText, err := a.startSession(ctx, session{subject: "alice"}, a.now())
+	require.NoError(t, err)
+	rt, err := a.Verify(ctx, RefreshToken, rtText)
+	require.NoError(t, err)
+	require.Nil(t, rt.AuthTime)
+
+	next, err := a.refresh(ctx, rt)
+	require.NoError(t, err)
+	at, err := a.Verify(ctx, AccessToken, next.AccessToken)
+	require.NoError(t, err)
+	assert.Nil(t, at.AuthTime, "no auth_time is invented")
+	_, err = a.Verify(ctx, RefreshToken, next.RefreshToken)
+	assert.NoError(t, err)
+}
+
+// Claim names must read the same to every JSON reader: names that are not
+// valid UTF-8 are refused when minting, and two that JSON reads as one are
+// duplicates when verifying.
+func TestClaimNamesInvalidUTF8(t *testing.T) {
+	c := &Claims{Extra: map[string]any{"a\xff": 1}}
+	c.Subject = "alice"
+	_, err := c.MarshalJSON()
+	assert.ErrorContains(t, err, "not valid UTF-8")
+
+	_, err = decodeClaims([]byte("{\"sub\":\"alice\",\"a\xff\":1,\"a\xfe\":2}"))
+	assert.ErrorIs(t, err, errDuplicateClaim)
+}

@@ -50,7 +50,9 @@ func (a *Auth) claims(s session, id string, now, exp time.Time) *Claims {
 	c.IssuedAt = &jwt.NumericDate{Time: now}
 	c.NotBefore = &jwt.NumericDate{Time: now}
 	c.ExpiresAt = &jwt.NumericDate{Time: exp}
-	c.AuthTime = &jwt.NumericDate{Time: s.authTime}
+	if !s.authTime.IsZero() { // a refresh token from elsewhere may lack one
+		c.AuthTime = &jwt.NumericDate{Time: s.authTime}
+	}
 	c.CSRF = s.csrf
 	return c
 }
