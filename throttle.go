@@ -137,6 +137,9 @@ func (a *Auth) setThrottle(t *throttle) error {
 func (t Throttle) withDefaults() Throttle {
 	if t.PerAccount == 0 {
 		t.PerAccount = DefaultAccountAttempts
+		if t.PerClient > 0 {
+			t.PerAccount = min(t.PerAccount, t.PerClient)
+		}
 	}
 	if t.PerClient == 0 {
 		t.PerClient = max(DefaultClientAttempts, t.PerAccount)

@@ -276,3 +276,13 @@ func TestRetryAfter(t *testing.T) {
 	assert.True(t, ok)
 	assert.Equal(t, 40*time.Second, wait, "found through wrapping")
 }
+
+func TestThrottlePerClientBelowDefaultAccountLimit(t *testing.T) {
+	f := newFixture(t, ginfresh.WithLoginThrottle(ginfresh.Throttle{PerClient: 3}))
+	for i := range 3 {
+		w := f.do(request{method: http.MethodPost, path: "/auth/login", body: credentials("alice", "wrong")})
+		require.Equal(t, http.StatusUnauthorized, w.Code, "attempt %d", i+1)
+	}
+	w := f.do(request{method: http.MethodPost, path: "/auth/login", body: credentials("alice", "wrong")})
+	assert.Equal(t, http.StatusTooManyRequests, w.Code, "the per-client limit of 3 applies")
+}
