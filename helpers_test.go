@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -14,31 +13,17 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ginfresh/ginfresh"
+	"github.com/ginfresh/ginfresh/formattest"
 )
 
 func init() { gin.SetMode(gin.TestMode) }
 
 var testKey = []byte("test-key-0123456789-0123456789-0123456789")
 
-// clock is a controllable time source.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
+// clock is a controllable time source, on a whole second.
+type clock = formattest.Clock
 
-func newClock() *clock { return &clock{t: time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
+func newClock() *clock { return formattest.NewClockAt(time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)) }
 
 var testUsers = map[string]string{"alice": "alice-pw", "bob": "bob-pw"}
 

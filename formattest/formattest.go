@@ -85,7 +85,10 @@ type Clock struct {
 
 // NewClock starts at a fixed instant with a millisecond part, so a format
 // that drops iat's milliseconds shows up in the revocation tests.
-func NewClock() *Clock { return &Clock{t: time.Date(2030, 1, 2, 3, 4, 5, 678e6, time.UTC)} }
+func NewClock() *Clock { return NewClockAt(time.Date(2030, 1, 2, 3, 4, 5, 678e6, time.UTC)) }
+
+// NewClockAt starts at t.
+func NewClockAt(t time.Time) *Clock { return &Clock{t: t} }
 
 // Now returns the current instant.
 func (c *Clock) Now() time.Time {
