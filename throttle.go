@@ -65,10 +65,11 @@ const (
 type Throttle struct {
 	// PerAccount is how many attempts that did not succeed one client
 	// address may make against one account in a window.
-	// Default: [DefaultAccountAttempts].
+	// Default: [DefaultAccountAttempts], or PerClient when that is lower.
 	PerAccount int
 	// PerClient is how many password checks one client address may make
-	// in a window, whatever the accounts. Default: [DefaultClientAttempts].
+	// in a window, whatever the accounts. Default: [DefaultClientAttempts],
+	// or PerAccount when that is higher.
 	PerClient int
 	// Window is how long attempts are counted. Default: [DefaultThrottleWindow].
 	Window time.Duration
