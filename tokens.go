@@ -235,6 +235,11 @@ func (a *Auth) redeem(c *gin.Context, rt *Claims) (*Tokens, error) {
 // RevokeSubject ends every session of subject: refresh tokens issued so far
 // are refused, and with [WithAccessRevocation] so are access tokens issued
 // so far. Call it after a password change or when an account is disabled.
+//
+// Tokens say when they were issued to the millisecond, so the revocation
+// covers the whole millisecond of the call and returns once the clock has
+// passed it: logins after it are new sessions. A test clock must be moved
+// on by a millisecond for that.
 func (a *Auth) RevokeSubject(ctx context.Context, subject string) error {
 	// Tokens carry iat to the millisecond, so the cut falls on the next
 	// millisecond boundary: everything minted up to now, in this millisecond
