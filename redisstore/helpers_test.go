@@ -26,7 +26,16 @@ import (
 // scripts/with-redis.sh starts one and sets it.
 const addrEnv = "GINFRESH_TEST_REDIS_ADDR"
 
-func init() { gin.SetMode(gin.TestMode) }
+func init() {
+	gin.SetMode(gin.TestMode)
+	// The outage tests dial closed ports on purpose; the client's own
+	// complaints about it are noise in the test output.
+	redis.SetLogger(quietRedis{})
+}
+
+type quietRedis struct{}
+
+func (quietRedis) Printf(context.Context, string, ...any) {}
 
 // redisAddr returns the test server's address. Without one the test is
 // skipped, or fails under CI, where a missing server is a broken set-up.
