@@ -32,15 +32,17 @@ lint: $(STATICCHECK) ## Run go vet and staticcheck on every module
 		(cd $$m && go vet ./... && $(STATICCHECK) ./...); \
 	done
 
-# One fuzz target per run: go test -fuzz takes a single target.
+# One fuzz target per run: go test -fuzz takes a single target. Every
+# module's top-level package is searched for them.
 FUZZTIME ?= 30s
-FUZZ_TARGETS := $(shell grep -ho '^func Fuzz[A-Za-z0-9_]*' *_test.go | cut -c6- | sort)
 
 .PHONY: fuzz
-fuzz: ## Fuzz each parser of untrusted input for FUZZTIME (default 30s)
-	@set -e; for t in $(FUZZ_TARGETS); do \
-		echo "== $$t"; \
-		go test -run='^$$' -fuzz="^$$t\$$" -fuzztime=$(FUZZTIME) .; \
+fuzz: ## Fuzz each parser of untrusted input, in every module, for FUZZTIME (default 30s)
+	@set -e; for m in $(MODULES); do \
+		for t in $$(cd $$m && grep -ho '^func Fuzz[A-Za-z0-9_]*' *_test.go 2>/dev/null | cut -c6- | sort); do \
+			echo "== $$m $$t"; \
+			(cd $$m && go test -run='^$$' -fuzz="^$$t\$$" -fuzztime=$(FUZZTIME) .); \
+		done; \
 	done
 
 .PHONY: bench
