@@ -10,7 +10,6 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -19,6 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ginfresh/ginfresh"
+	"github.com/ginfresh/ginfresh/formattest"
 	"github.com/ginfresh/ginfresh/redisstore"
 )
 
@@ -99,24 +99,9 @@ func scanKeys(t testing.TB, c redis.UniversalClient, prefix string) []string {
 
 // clock is a controllable time source shared by the apps of a test. It
 // starts at the real time so key TTLs read sensibly.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
+type clock = formattest.Clock
 
-func newClock() *clock { return &clock{t: time.Now().Truncate(time.Second)} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
+func newClock() *clock { return formattest.NewClockAt(time.Now().Truncate(time.Second)) }
 
 var testKey = []byte("test-key-0123456789-0123456789-0123456789")
 
