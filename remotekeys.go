@@ -86,6 +86,22 @@ func WithJWKSURL(rawURL string, opts ...JWKSOption) Option {
 		}
 		if cfg.client == nil {
 			cfg.client = &http.Client{Timeout: cfg.timeout, CheckRedirect: noDowngrade}
+		} else {
+			// The caller's client keeps its transport and its own redirect
+			// policy, but never follows a redirect to plain http: that is
+			// where anyone on the path could hand out the keys.
+			c := *cfg.client
+			own := c.CheckRedirect
+			c.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+				if err := noDowngrade(req, via); err != nil {
+					return err
+				}
+				if own != nil {
+					return own(req, via)
+				}
+				return nil
+			}
+			cfg.client = &c
 		}
 		a.remote = cfg
 		return nil
@@ -132,7 +148,9 @@ func JWKSTimeout(d time.Duration) JWKSOption {
 }
 
 // JWKSHTTPClient fetches with client (for a proxy or custom TLS roots); the
-// [JWKSTimeout] still bounds each fetch. Default: a client with that timeout.
+// [JWKSTimeout] still bounds each fetch, and redirects to plain http are
+// refused whatever the client's own policy. Default: a client with that
+// timeout.
 func JWKSHTTPClient(client *http.Client) JWKSOption {
 	return func(c *remoteConfig) error {
 		if client == nil {

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -337,19 +338,28 @@ func TestRemoteKeySetRedirects(t *testing.T) {
 	issuer := newKeyFixture(t, ginfresh.WithSigningKey(key))
 	tok := issuer.login(t, "alice")
 	ks := newKeyServer(t, key)
+	stopAll := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return errors.New("no redirects here") }}
 	for _, tc := range []struct {
 		name, to string
+		client   *http.Client // nil: the default one
 		want     int
 		wantLog  string
 	}{
-		{"to the set on loopback", ks.URL, http.StatusOK, "key set fetched"},
-		{"to plain http elsewhere", "http://issuer.invalid/jwks.json", http.StatusServiceUnavailable, "refused: not https"},
+		{"to the set on loopback", ks.URL, nil, http.StatusOK, "key set fetched"},
+		{"to plain http elsewhere", "http://issuer.invalid/jwks.json", nil, http.StatusServiceUnavailable, "refused: not https"},
+		{"own client, to the set on loopback", ks.URL, &http.Client{}, http.StatusOK, "key set fetched"},
+		{"own client, to plain http elsewhere", "http://issuer.invalid/jwks.json", &http.Client{}, http.StatusServiceUnavailable, "refused: not https"},
+		{"own client's policy still applies", ks.URL, stopAll, http.StatusServiceUnavailable, "no redirects here"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			redirect := httptest.NewServer(http.RedirectHandler(tc.to, http.StatusFound))
 			defer redirect.Close()
 			var log lockedBuffer
-			auth, err := ginfresh.New(ginfresh.WithJWKSURL(redirect.URL), ginfresh.WithTimeFunc(issuer.clock.Now),
+			var opts []ginfresh.JWKSOption
+			if tc.client != nil {
+				opts = append(opts, ginfresh.JWKSHTTPClient(tc.client))
+			}
+			auth, err := ginfresh.New(ginfresh.WithJWKSURL(redirect.URL, opts...), ginfresh.WithTimeFunc(issuer.clock.Now),
 				ginfresh.WithLogger(slog.New(slog.NewTextHandler(&log, nil))))
 			require.NoError(t, err)
 			rs := &fixture{auth: auth, clock: issuer.clock, router: testRouter(auth)}
