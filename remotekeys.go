@@ -3,6 +3,7 @@ package ginfresh
 import (
 	"context"
 	"crypto"
+	"crypto/hmac"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -390,6 +391,10 @@ func dropsKey(prev, next *jwtFormat) bool {
 }
 
 func publicEqual(a, b any) bool {
+	if x, ok := a.([]byte); ok { // an HMAC secret among the configured keys
+		y, ok := b.([]byte)
+		return ok && hmac.Equal(x, y)
+	}
 	x, ok := a.(interface{ Equal(crypto.PublicKey) bool })
 	return ok && x.Equal(b)
 }
