@@ -98,6 +98,9 @@ func NewSigningKey(id, alg string, private crypto.Signer) (*Key, error) {
 	if private == nil {
 		return nil, fmt.Errorf("%w: private key is nil", ErrInvalidKey)
 	}
+	if err := checkPrivate(private); err != nil {
+		return nil, err
+	}
 	k, err := NewVerificationKey(id, alg, private.Public())
 	if err != nil {
 		return nil, err
@@ -143,12 +146,39 @@ func NewVerificationKey(id, alg string, public crypto.PublicKey) (*Key, error) {
 	return &Key{id: id, alg: alg, method: jwt.GetSigningMethod(alg), public: public}, nil
 }
 
+// checkPrivate refuses private keys too empty to say what their public half
+// is, which crypto.Signer.Public would otherwise answer with a panic.
+func checkPrivate(private crypto.Signer) error {
+	switch p := private.(type) {
+	case *rsa.PrivateKey:
+		if p == nil || p.N == nil {
+			return fmt.Errorf("%w: RSA private key is empty", ErrInvalidKey)
+		}
+	case *ecdsa.PrivateKey:
+		if p == nil || p.Curve == nil || p.X == nil || p.Y == nil || p.D == nil {
+			return fmt.Errorf("%w: ECDSA private key is empty", ErrInvalidKey)
+		}
+	case ed25519.PrivateKey:
+		if len(p) != ed25519.PrivateKeySize {
+			return fmt.Errorf("%w: Ed25519 private key is %d bytes, not %d", ErrInvalidKey, len(p), ed25519.PrivateKeySize)
+		}
+	case *ed25519.PrivateKey:
+		if p == nil || len(*p) != ed25519.PrivateKeySize {
+			return fmt.Errorf("%w: Ed25519 private key is empty or of the wrong size", ErrInvalidKey)
+		}
+	}
+	return nil
+}
+
 func checkKeyType(alg string, public crypto.PublicKey) error {
 	switch alg {
 	case "RS256", "RS384", "RS512", "PS256", "PS384", "PS512":
 		k, ok := public.(*rsa.PublicKey)
 		if !ok {
 			return fmt.Errorf("%w: %s needs an RSA key, got %T", ErrInvalidKey, alg, public)
+		}
+		if k == nil || k.N == nil || k.E < 3 {
+			return fmt.Errorf("%w: RSA key is empty or has no usable exponent", ErrInvalidKey)
 		}
 		if k.N.BitLen() < minRSABits {
 			return fmt.Errorf("%w: RSA key is %d bits, at least %d are required", ErrInvalidKey, k.N.BitLen(), minRSABits)
@@ -158,15 +188,27 @@ func checkKeyType(alg string, public crypto.PublicKey) error {
 		if !ok {
 			return fmt.Errorf("%w: %s needs an ECDSA key, got %T", ErrInvalidKey, alg, public)
 		}
+		if k == nil || k.Curve == nil || k.X == nil || k.Y == nil {
+			return fmt.Errorf("%w: ECDSA key is empty", ErrInvalidKey)
+		}
 		want := map[string]elliptic.Curve{"ES256": elliptic.P256(), "ES384": elliptic.P384(), "ES512": elliptic.P521()}[alg]
 		if k.Curve != want {
 			return fmt.Errorf("%w: %s needs curve %s, got %s", ErrInvalidKey, alg, want.Params().Name, k.Curve.Params().Name)
 		}
 	case "EdDSA":
-		switch public.(type) {
-		case ed25519.PublicKey, *ed25519.PublicKey:
+		var k ed25519.PublicKey
+		switch p := public.(type) {
+		case ed25519.PublicKey:
+			k = p
+		case *ed25519.PublicKey:
+			if p != nil {
+				k = *p
+			}
 		default:
 			return fmt.Errorf("%w: EdDSA needs an Ed25519 key, got %T", ErrInvalidKey, public)
+		}
+		if len(k) != ed25519.PublicKeySize {
+			return fmt.Errorf("%w: Ed25519 public key is %d bytes, not %d", ErrInvalidKey, len(k), ed25519.PublicKeySize)
 		}
 	case "HS256", "HS384", "HS512":
 		return fmt.Errorf("%w: %s is an HMAC algorithm (use NewHMACKey)", ErrInvalidKey, alg)

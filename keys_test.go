@@ -441,3 +441,34 @@ func ginHandler(h gin.HandlerFunc) http.Handler {
 	r.GET("/jwks", h)
 	return r
 }
+
+// Keys too empty to use are refused with ErrInvalidKey, never a panic.
+func TestEmptyKeysRefused(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		make func() (*ginfresh.Key, error)
+	}{
+		{"nil RSA public key", func() (*ginfresh.Key, error) {
+			return ginfresh.NewVerificationKey("", "RS256", (*rsa.PublicKey)(nil))
+		}},
+		{"zero RSA public key", func() (*ginfresh.Key, error) { return ginfresh.NewVerificationKey("", "RS256", &rsa.PublicKey{}) }},
+		{"zero ECDSA public key", func() (*ginfresh.Key, error) { return ginfresh.NewVerificationKey("", "ES256", &ecdsa.PublicKey{}) }},
+		{"short Ed25519 public key", func() (*ginfresh.Key, error) {
+			return ginfresh.NewVerificationKey("x", "EdDSA", make(ed25519.PublicKey, 31))
+		}},
+		{"empty Ed25519 public key", func() (*ginfresh.Key, error) { return ginfresh.NewVerificationKey("x", "EdDSA", ed25519.PublicKey{}) }},
+		{"zero RSA private key", func() (*ginfresh.Key, error) { return ginfresh.NewSigningKey("", "RS256", &rsa.PrivateKey{}) }},
+		{"zero ECDSA private key", func() (*ginfresh.Key, error) { return ginfresh.NewSigningKey("", "ES256", &ecdsa.PrivateKey{}) }},
+		{"short Ed25519 private key", func() (*ginfresh.Key, error) {
+			return ginfresh.NewSigningKey("", "EdDSA", make(ed25519.PrivateKey, 10))
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var k *ginfresh.Key
+			var err error
+			require.NotPanics(t, func() { k, err = tc.make() })
+			assert.Nil(t, k)
+			assert.ErrorIs(t, err, ginfresh.ErrInvalidKey)
+		})
+	}
+}
