@@ -81,6 +81,7 @@
 package ginfresh
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"errors"
@@ -134,15 +135,13 @@ type Auth struct {
 
 	// key material, turned into the JWT format by New
 	hmacSecret       []byte
-	hmacAlg          string
-	hmacAlgSet       bool // WithAlgorithm, which only WithHMACKey uses
+	hmacAlg          string // WithAlgorithm; "" means HS256
 	signingKey       *Key
 	verificationKeys []*Key
 	remote           *remoteConfig // WithJWKSURL
 
-	jwks          *jwksDocument
-	jwksMaxAge    time.Duration
-	jwksMaxAgeSet bool
+	jwks       *jwksDocument
+	jwksMaxAge time.Duration // WithJWKSMaxAge; 0 means DefaultJWKSMaxAge
 }
 
 // New returns an Auth with secure defaults changed by opts. It fails, naming
@@ -156,9 +155,7 @@ func New(opts ...Option) (*Auth, error) {
 		idleTimeout:     DefaultIdleTimeout,
 		rotation:        true,
 		realm:           "api",
-		hmacAlg:         "HS256",
 		cacheSize:       DefaultCacheSize,
-		jwksMaxAge:      DefaultJWKSMaxAge,
 		cookies:         defaultCookies(),
 		crossOrigin:     http.NewCrossOriginProtection(),
 	}
@@ -217,9 +214,9 @@ func (a *Auth) buildFormat() []error {
 			set  bool
 			name string
 		}{
-			{a.hmacSecret != nil, "WithHMACKey"}, {a.hmacAlgSet, "WithAlgorithm"},
+			{a.hmacSecret != nil, "WithHMACKey"}, {a.hmacAlg != "", "WithAlgorithm"},
 			{a.signingKey != nil, "WithSigningKey"}, {len(a.verificationKeys) > 0, "WithVerificationKeys"},
-			{a.remote != nil, "WithJWKSURL"}, {a.jwksMaxAgeSet, "WithJWKSMaxAge"},
+			{a.remote != nil, "WithJWKSURL"}, {a.jwksMaxAge != 0, "WithJWKSMaxAge"},
 		} {
 			if o.set {
 				ignored = append(ignored, o.name)
@@ -230,7 +227,7 @@ func (a *Auth) buildFormat() []error {
 		}
 		return nil
 	}
-	if a.hmacAlgSet && a.hmacSecret == nil {
+	if a.hmacAlg != "" && a.hmacSecret == nil {
 		return []error{errors.New("WithAlgorithm chooses the algorithm of WithHMACKey only; other keys are bound to theirs")}
 	}
 	signer := a.signingKey
@@ -238,7 +235,7 @@ func (a *Auth) buildFormat() []error {
 		if signer != nil {
 			return []error{errors.New("WithHMACKey and WithSigningKey both set a signing key; pass one")}
 		}
-		k, err := NewHMACKey("", a.hmacAlg, a.hmacSecret)
+		k, err := NewHMACKey("", cmp.Or(a.hmacAlg, "HS256"), a.hmacSecret)
 		if err != nil {
 			return []error{err}
 		}

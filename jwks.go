@@ -1,6 +1,7 @@
 package ginfresh
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"encoding/json"
 	"fmt"
@@ -24,7 +25,6 @@ const jwkSetContentType = "application/jwk-set+json"
 // rotation procedure in the README). Default: [DefaultJWKSMaxAge].
 func WithJWKSMaxAge(d time.Duration) Option {
 	return func(a *Auth) error {
-		a.jwksMaxAgeSet = true
 		return positive("WithJWKSMaxAge", d, &a.jwksMaxAge)
 	}
 }
@@ -40,6 +40,7 @@ type jwksDocument struct {
 // secrets have no public half and are left out; private parts never leave
 // the Key.
 func newJWKSDocument(keys []*Key, maxAge time.Duration) (*jwksDocument, error) {
+	maxAge = cmp.Or(maxAge, DefaultJWKSMaxAge)
 	set := JWKSet{Keys: []JWK{}}
 	seen := map[string]bool{}
 	for _, k := range keys {

@@ -50,7 +50,7 @@ func WithAlgorithm(alg string) Option {
 		if _, ok := hmacHashes[alg]; !ok {
 			return fmt.Errorf("WithAlgorithm: %q is not one of HS256, HS384, HS512 (asymmetric keys go through WithSigningKey)", alg)
 		}
-		a.hmacAlg, a.hmacAlgSet = alg, true
+		a.hmacAlg = alg
 		return nil
 	}
 }
