@@ -271,12 +271,7 @@ func (a *Auth) buildFormat() []error {
 // canSign reports whether this instance mints tokens (as opposed to a
 // resource server that only verifies them).
 func (a *Auth) canSign() bool {
-	switch f := a.format.(type) {
-	case *jwtFormat:
-		return f.signer != nil
-	case *remoteKeys:
-		return false
-	case interface{ CanIssue() bool }:
+	if f, ok := a.format.(interface{ CanIssue() bool }); ok {
 		return f.CanIssue()
 	}
 	return a.format != nil

@@ -114,6 +114,9 @@ func encodeHeader(k *Key, typ TokenType) string {
 	return b64.EncodeToString([]byte(h))
 }
 
+// CanIssue reports whether the format holds a signing key; see [Format].
+func (f *jwtFormat) CanIssue() bool { return f.signer != nil }
+
 // Issue implements [Format].
 func (f *jwtFormat) Issue(typ TokenType, c *Claims) (string, error) {
 	if f.signer == nil {

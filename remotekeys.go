@@ -222,6 +222,10 @@ func newRemoteKeys(cfg *remoteConfig, static []*Key, now func() time.Time) (*rem
 // Issue implements [Format]: a resource server never mints tokens.
 func (r *remoteKeys) Issue(TokenType, *Claims) (string, error) { return "", ErrKeyUnavailable }
 
+// CanIssue implements the optional part of [Format]: a resource server
+// never mints.
+func (r *remoteKeys) CanIssue() bool { return false }
+
 // Verify implements [Format] with the current snapshot, fetching the set
 // again when it is due or when the token names a kid the snapshot lacks.
 func (r *remoteKeys) Verify(typ TokenType, token string) (*Claims, error) {
