@@ -98,6 +98,9 @@ func NewSigningKey(id, alg string, private crypto.Signer) (*Key, error) {
 	if private == nil {
 		return nil, fmt.Errorf("%w: private key is nil", ErrInvalidKey)
 	}
+	if p, ok := private.(*ed25519.PrivateKey); ok && p != nil {
+		private = *p
+	}
 	if err := checkPrivate(private); err != nil {
 		return nil, err
 	}
@@ -105,14 +108,7 @@ func NewSigningKey(id, alg string, private crypto.Signer) (*Key, error) {
 	if err != nil {
 		return nil, err
 	}
-	switch p := private.(type) {
-	case ed25519.PrivateKey:
-		k.private = p
-	case *ed25519.PrivateKey:
-		k.private = *p
-	default:
-		k.private = private
-	}
+	k.private = private
 	// A key the algorithm cannot use (an RSA signer that is not an
 	// *rsa.PrivateKey, say) fails here rather than at the first login.
 	probe := []byte("ginfresh key probe")
@@ -130,11 +126,15 @@ func NewSigningKey(id, alg string, private crypto.Signer) (*Key, error) {
 // tokens signed elsewhere or by a retired signing key. With an empty id the
 // kid is the key's RFC 7638 thumbprint.
 func NewVerificationKey(id, alg string, public crypto.PublicKey) (*Key, error) {
+	if p, ok := public.(*ed25519.PublicKey); ok {
+		var k ed25519.PublicKey // a nil p stays empty, which is refused
+		if p != nil {
+			k = *p
+		}
+		public = k
+	}
 	if err := checkKeyType(alg, public); err != nil {
 		return nil, err
-	}
-	if p, ok := public.(*ed25519.PublicKey); ok {
-		public = *p
 	}
 	if id == "" {
 		tp, err := thumbprint(public)
@@ -150,25 +150,27 @@ func NewVerificationKey(id, alg string, public crypto.PublicKey) (*Key, error) {
 // is, which crypto.Signer.Public would otherwise answer with a panic.
 func checkPrivate(private crypto.Signer) error {
 	switch p := private.(type) {
+	// The public half of the rest is checked by checkKeyType.
 	case *rsa.PrivateKey:
-		if p == nil || p.N == nil {
-			return fmt.Errorf("%w: RSA private key is empty", ErrInvalidKey)
+		if p == nil {
+			return fmt.Errorf("%w: RSA private key is nil", ErrInvalidKey)
 		}
 	case *ecdsa.PrivateKey:
-		if p == nil || p.Curve == nil || p.X == nil || p.Y == nil || p.D == nil {
+		if p == nil || p.D == nil {
 			return fmt.Errorf("%w: ECDSA private key is empty", ErrInvalidKey)
 		}
 	case ed25519.PrivateKey:
 		if len(p) != ed25519.PrivateKeySize {
 			return fmt.Errorf("%w: Ed25519 private key is %d bytes, not %d", ErrInvalidKey, len(p), ed25519.PrivateKeySize)
 		}
-	case *ed25519.PrivateKey:
-		if p == nil || len(*p) != ed25519.PrivateKeySize {
-			return fmt.Errorf("%w: Ed25519 private key is empty or of the wrong size", ErrInvalidKey)
-		}
+	case *ed25519.PrivateKey: // only a nil one is left here
+		return fmt.Errorf("%w: Ed25519 private key is nil", ErrInvalidKey)
 	}
 	return nil
 }
+
+// esCurves is the curve each ECDSA algorithm is bound to.
+var esCurves = map[string]elliptic.Curve{"ES256": elliptic.P256(), "ES384": elliptic.P384(), "ES512": elliptic.P521()}
 
 func checkKeyType(alg string, public crypto.PublicKey) error {
 	switch alg {
@@ -191,20 +193,13 @@ func checkKeyType(alg string, public crypto.PublicKey) error {
 		if k == nil || k.Curve == nil || k.X == nil || k.Y == nil {
 			return fmt.Errorf("%w: ECDSA key is empty", ErrInvalidKey)
 		}
-		want := map[string]elliptic.Curve{"ES256": elliptic.P256(), "ES384": elliptic.P384(), "ES512": elliptic.P521()}[alg]
+		want := esCurves[alg]
 		if k.Curve != want {
 			return fmt.Errorf("%w: %s needs curve %s, got %s", ErrInvalidKey, alg, want.Params().Name, k.Curve.Params().Name)
 		}
 	case "EdDSA":
-		var k ed25519.PublicKey
-		switch p := public.(type) {
-		case ed25519.PublicKey:
-			k = p
-		case *ed25519.PublicKey:
-			if p != nil {
-				k = *p
-			}
-		default:
+		k, ok := public.(ed25519.PublicKey)
+		if !ok {
 			return fmt.Errorf("%w: EdDSA needs an Ed25519 key, got %T", ErrInvalidKey, public)
 		}
 		if len(k) != ed25519.PublicKeySize {
