@@ -89,7 +89,7 @@ func (a *Auth) JWKSHandler() gin.HandlerFunc {
 
 // etagMatches applies If-None-Match's weak comparison (RFC 9110 §13.1.2).
 func etagMatches(header, etag string) bool {
-	for _, tag := range strings.Split(header, ",") {
+	for tag := range strings.SplitSeq(header, ",") {
 		tag = strings.TrimPrefix(strings.TrimSpace(tag), "W/")
 		if tag == "*" || tag == etag {
 			return true

@@ -247,7 +247,7 @@ func (r *remoteKeys) Verify(typ TokenType, token string) (*Claims, error) {
 		s = next
 		c, err = s.format.Verify(typ, token)
 	}
-	if err != nil && s.fetched.IsZero() && errors.Is(err, errUnknownKey) {
+	if s.fetched.IsZero() && errors.Is(err, errUnknownKey) {
 		r.mu.Lock()
 		cause := r.lastErr
 		r.mu.Unlock()
@@ -387,6 +387,9 @@ func mergeKeys(static, fetched []*Key) []*Key {
 func dropsKey(prev, next *jwtFormat) bool {
 	for id, k := range prev.keys {
 		n, ok := next.keys[id]
+		if n == k {
+			continue // a configured key: the same *Key in every snapshot
+		}
 		if !ok || n.alg != k.alg || !publicEqual(n.public, k.public) {
 			return true
 		}
