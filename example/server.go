@@ -41,7 +41,8 @@ func newServer(cfg config) (*gin.Engine, error) {
 	if cfg.now != nil {
 		opts = append(opts, ginfresh.WithTimeFunc(cfg.now))
 	}
-	auth, err := ginfresh.New(append(opts, cfg.extra...)...)
+	opts = slices.Concat(opts, cfg.extra)
+	auth, err := ginfresh.New(opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -56,7 +57,7 @@ func newServer(cfg config) (*gin.Engine, error) {
 	// The browser demo (GET /app, cookie mode under /browser/) has an Auth
 	// of its own. Mounted before the header-mode middleware, its routes run
 	// only their own.
-	if _, err := browser.Mount(r, cfg.now, slices.Concat(opts, cfg.extra)...); err != nil {
+	if _, err := browser.Mount(r, cfg.now, opts...); err != nil {
 		return nil, err
 	}
 	r.Use(auth.Middleware())
