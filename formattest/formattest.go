@@ -165,6 +165,9 @@ func (f Factory) server(t *testing.T, opts ...ginfresh.Option) *Server {
 	return NewServer(t, NewClock(), false, append(f(t).Issuer, opts...)...)
 }
 
+// ServeHTTP serves r through the Server's routes.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.router.ServeHTTP(w, r) }
+
 // Do sends a request with an optional Bearer token and JSON body.
 func (s *Server) Do(method, path, token, body string) *httptest.ResponseRecorder {
 	var r *http.Request
@@ -187,7 +190,7 @@ func (s *Server) Login(t testing.TB, user string) ginfresh.Tokens {
 	t.Helper()
 	w := s.Do(http.MethodPost, "/auth/login", "", credentials(user, users[user]))
 	require.Equal(t, http.StatusOK, w.Code, w.Body.String())
-	return decodeTokens(t, w)
+	return DecodeTokens(t, w)
 }
 
 func (s *Server) refresh(token string) *httptest.ResponseRecorder {
@@ -206,11 +209,26 @@ func credentials(user, pw string) string {
 	return string(b)
 }
 
-func decodeTokens(t testing.TB, w *httptest.ResponseRecorder) ginfresh.Tokens {
+// DecodeTokens reads the JSON tokens of a login, refresh or fresh-login
+// answer.
+func DecodeTokens(t testing.TB, w *httptest.ResponseRecorder) ginfresh.Tokens {
 	t.Helper()
 	var tok ginfresh.Tokens
 	require.NoError(t, json.Unmarshal(w.Body.Bytes(), &tok), w.Body.String())
 	return tok
+}
+
+// ErrorCode returns the "error" member of a JSON error body, which must
+// also carry an error_description.
+func ErrorCode(t testing.TB, w *httptest.ResponseRecorder) string {
+	t.Helper()
+	var body struct {
+		Error       string `json:"error"`
+		Description string `json:"error_description"`
+	}
+	require.NoError(t, json.Unmarshal(w.Body.Bytes(), &body), w.Body.String())
+	require.NotEmpty(t, body.Description)
+	return body.Error
 }
 
 // RequireRefused checks a refusal: the status, the JSON error code and, for
@@ -218,13 +236,7 @@ func decodeTokens(t testing.TB, w *httptest.ResponseRecorder) ginfresh.Tokens {
 func RequireRefused(t testing.TB, w *httptest.ResponseRecorder, status int, code string) {
 	t.Helper()
 	require.Equal(t, status, w.Code, w.Body.String())
-	var body struct {
-		Error       string `json:"error"`
-		Description string `json:"error_description"`
-	}
-	require.NoError(t, json.Unmarshal(w.Body.Bytes(), &body), w.Body.String())
-	assert.Equal(t, code, body.Error)
-	assert.NotEmpty(t, body.Description)
+	assert.Equal(t, code, ErrorCode(t, w))
 	if status == http.StatusUnauthorized && code != "invalid_credentials" && code != "unauthorized" {
 		assert.Contains(t, w.Header().Get("WWW-Authenticate"), `error="`+code+`"`)
 	}
@@ -235,7 +247,7 @@ func testLogin(t *testing.T, f Factory) {
 	w := srv.Do(http.MethodPost, "/auth/login", "", credentials("alice", "alice-pw"))
 	require.Equal(t, http.StatusOK, w.Code, w.Body.String())
 	assert.Equal(t, "no-store", w.Header().Get("Cache-Control"))
-	tok := decodeTokens(t, w)
+	tok := DecodeTokens(t, w)
 	assert.Equal(t, "Bearer", tok.TokenType)
 	assert.EqualValues(t, accessTTL/time.Second, tok.ExpiresIn)
 	require.NotEmpty(t, tok.RefreshToken)
@@ -269,7 +281,7 @@ func testRefresh(t *testing.T, f Factory) {
 	srv.Clock.Advance(time.Minute)
 	w := srv.refresh(login.RefreshToken)
 	require.Equal(t, http.StatusOK, w.Code, w.Body.String())
-	tok := decodeTokens(t, w)
+	tok := DecodeTokens(t, w)
 	require.NotEmpty(t, tok.RefreshToken)
 
 	c := srv.claims(t, ginfresh.AccessToken, tok.AccessToken)
@@ -301,7 +313,7 @@ func testFreshLogin(t *testing.T, f Factory) {
 	srv := f.server(t)
 	login := srv.Login(t, "alice")
 	srv.Clock.Advance(time.Minute)
-	stale := decodeTokens(t, srv.refresh(login.RefreshToken))
+	stale := DecodeTokens(t, srv.refresh(login.RefreshToken))
 	srv.Clock.Advance(time.Minute)
 
 	w := srv.Do(http.MethodPost, "/auth/fresh-login", stale.AccessToken, credentials("bob", "bob-pw"))
@@ -311,7 +323,7 @@ func testFreshLogin(t *testing.T, f Factory) {
 
 	w = srv.Do(http.MethodPost, "/auth/fresh-login", stale.AccessToken, credentials("alice", "alice-pw"))
 	require.Equal(t, http.StatusOK, w.Code, w.Body.String())
-	fresh := decodeTokens(t, w)
+	fresh := DecodeTokens(t, w)
 	assert.Empty(t, fresh.RefreshToken, "fresh-login starts no session")
 	c := srv.claims(t, ginfresh.AccessToken, fresh.AccessToken)
 	assert.True(t, c.Fresh)
@@ -329,7 +341,7 @@ func testReuse(t *testing.T, f Factory) {
 	first := srv.Login(t, "alice")
 	w := srv.refresh(first.RefreshToken)
 	require.Equal(t, http.StatusOK, w.Code)
-	second := decodeTokens(t, w)
+	second := DecodeTokens(t, w)
 	require.NotEqual(t, first.RefreshToken, second.RefreshToken)
 
 	RequireRefused(t, srv.refresh(first.RefreshToken), http.StatusUnauthorized, "invalid_token")
@@ -405,7 +417,7 @@ func testCustomClaims(t *testing.T, f Factory) {
 		srv.Clock.Advance(time.Minute)
 		w := srv.refresh(tok.RefreshToken)
 		require.Equal(t, http.StatusOK, w.Code, w.Body.String())
-		tok = decodeTokens(t, w)
+		tok = DecodeTokens(t, w)
 	}
 	for _, token := range []struct {
 		typ   ginfresh.TokenType

@@ -106,7 +106,7 @@ func TestRedisDown(t *testing.T) {
 	px.setDown(true)
 	for name, w := range map[string]func() *http.Response{
 		"login": func() *http.Response {
-			return a.do(http.MethodPost, "/auth/login", "", `{"username":"bob","password":"bob-pw"}`).Result()
+			return a.Do(http.MethodPost, "/auth/login", "", `{"username":"bob","password":"bob-pw"}`).Result()
 		},
 		"refresh":   func() *http.Response { return a.refresh(tok.RefreshToken).Result() },
 		"logout":    func() *http.Response { return a.logout(tok.AccessToken, tok.RefreshToken).Result() },
@@ -119,7 +119,7 @@ func TestRedisDown(t *testing.T) {
 		assert.Contains(t, string(body), `"temporarily_unavailable"`, name)
 		assert.NotContains(t, string(body), px.addr(), "%s: internal errors stay inside", name)
 	}
-	require.Error(t, a.auth.RevokeSubject(context.Background(), "alice"), "a revocation that did not happen is an error")
+	require.Error(t, a.Auth.RevokeSubject(context.Background(), "alice"), "a revocation that did not happen is an error")
 
 	px.setDown(false)
 	assert.ElementsMatch(t, keys, scanKeys(t, direct, prefix), "the failed login wrote nothing")

@@ -4,12 +4,10 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -105,85 +103,42 @@ func newClock() *clock { return formattest.NewClockAt(time.Now().Truncate(time.S
 
 var testKey = []byte("test-key-0123456789-0123456789-0123456789")
 
-// app is one instance of an API: its Auth and its router.
-type app struct {
-	auth   *ginfresh.Auth
-	router *gin.Engine
-}
+// app is one instance of an API: the conformance suite's server (users
+// alice and bob, routes under /auth and /protected) on a shared store.
+type app struct{ *formattest.Server }
 
 func newApp(t testing.TB, store ginfresh.Store, clk *clock, opts ...ginfresh.Option) *app {
 	t.Helper()
-	base := []ginfresh.Option{
-		ginfresh.WithHMACKey(testKey),
-		ginfresh.WithStore(store),
-		ginfresh.WithAccessRevocation(),
-		ginfresh.WithTimeFunc(clk.Now),
-		ginfresh.WithAuthenticator(func(_ *gin.Context, user, pw string) (ginfresh.Identity, error) {
-			if pw != user+"-pw" {
-				return ginfresh.Identity{}, ginfresh.ErrInvalidCredentials
-			}
-			return ginfresh.Identity{Subject: user}, nil
-		}),
-	}
-	auth, err := ginfresh.New(append(base, opts...)...)
-	require.NoError(t, err)
-	r := gin.New()
-	r.Use(auth.Middleware())
-	auth.RegisterRoutes(r.Group("/auth"))
-	r.GET("/protected", auth.RequireAccess(), func(c *gin.Context) {
-		c.JSON(http.StatusOK, gin.H{"user": ginfresh.MustClaims(c).Subject})
-	})
-	return &app{auth: auth, router: r}
-}
-
-func (a *app) do(method, path, token, body string) *httptest.ResponseRecorder {
-	req := httptest.NewRequest(method, path, strings.NewReader(body))
-	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	w := httptest.NewRecorder()
-	a.router.ServeHTTP(w, req)
-	return w
+	base := []ginfresh.Option{ginfresh.WithHMACKey(testKey), ginfresh.WithStore(store), ginfresh.WithAccessRevocation()}
+	return &app{formattest.NewServer(t, clk, false, append(base, opts...)...)}
 }
 
 func (a *app) login(t testing.TB, user string) ginfresh.Tokens {
 	t.Helper()
-	w := a.do(http.MethodPost, "/auth/login", "", `{"username":"`+user+`","password":"`+user+`-pw"}`)
+	w := a.Do(http.MethodPost, "/auth/login", "", `{"username":"`+user+`","password":"`+user+`-pw"}`)
 	require.Equal(t, http.StatusOK, w.Code, w.Body.String())
 	return decodeTokens(t, w)
 }
 
 func (a *app) refresh(refreshToken string) *httptest.ResponseRecorder {
-	return a.do(http.MethodPost, "/auth/refresh", refreshToken, "")
+	return a.Do(http.MethodPost, "/auth/refresh", refreshToken, "")
 }
 
 func (a *app) logout(accessToken, refreshToken string) *httptest.ResponseRecorder {
-	return a.do(http.MethodPost, "/auth/logout", accessToken, `{"refresh_token":"`+refreshToken+`"}`)
+	return a.Do(http.MethodPost, "/auth/logout", accessToken, `{"refresh_token":"`+refreshToken+`"}`)
 }
 
 func (a *app) protected(accessToken string) *httptest.ResponseRecorder {
-	return a.do(http.MethodGet, "/protected", accessToken, "")
+	return a.Do(http.MethodGet, "/protected", accessToken, "")
 }
 
+var errorCode = formattest.ErrorCode
+
+// decodeTokens reads a login or refresh answer, which here always carries
+// the session's next refresh token.
 func decodeTokens(t testing.TB, w *httptest.ResponseRecorder) ginfresh.Tokens {
 	t.Helper()
-	var tok ginfresh.Tokens
-	require.NoError(t, json.Unmarshal(w.Body.Bytes(), &tok))
+	tok := formattest.DecodeTokens(t, w)
 	require.NotEmpty(t, tok.RefreshToken)
 	return tok
-}
-
-// errorCode returns the "error" member of a JSON error body.
-func errorCode(t testing.TB, w *httptest.ResponseRecorder) string {
-	t.Helper()
-	var body struct {
-		Error       string `json:"error"`
-		Description string `json:"error_description"`
-	}
-	require.NoError(t, json.Unmarshal(w.Body.Bytes(), &body), w.Body.String())
-	require.NotEmpty(t, body.Description)
-	return body.Error
 }

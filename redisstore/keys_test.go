@@ -52,7 +52,7 @@ func TestKeys(t *testing.T) {
 	ctx := context.Background()
 	verify := func(typ ginfresh.TokenType, tok string) *ginfresh.Claims {
 		t.Helper()
-		claims, err := a.auth.Verify(ctx, typ, tok)
+		claims, err := a.Auth.Verify(ctx, typ, tok)
 		require.NoError(t, err)
 		return claims
 	}
@@ -66,7 +66,7 @@ func TestKeys(t *testing.T) {
 	require.Equal(t, http.StatusNoContent, a.logout(gone.AccessToken, gone.RefreshToken).Code)
 	bob := a.login(t, "bob")
 	clk.Advance(time.Second)
-	require.NoError(t, a.auth.RevokeSubject(ctx, "bob"))
+	require.NoError(t, a.Auth.RevokeSubject(ctx, "bob"))
 	throttleKey := "login:alice|203.0.113.7"
 	_, _, err := store.Incr(ctx, throttleKey, clk.Now(), time.Minute)
 	require.NoError(t, err)

@@ -17,24 +17,6 @@ import (
 	"github.com/ginfresh/ginfresh/redisstore"
 )
 
-// syncBuffer is a log sink safe for concurrent handlers.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // sharedStores returns n stores, each with a client of its own, on one
 // Redis under one prefix: what instances behind a load balancer hold.
 func sharedStores(t *testing.T, n int) []*redisstore.Store {
@@ -61,7 +43,7 @@ func twoApps(t *testing.T) (a, b *app, clk *clock) {
 func TestTwoInstancesReplay(t *testing.T) {
 	stores := sharedStores(t, 2)
 	clk := newClock()
-	var logs syncBuffer
+	var logs bytes.Buffer // one goroutine sends every request
 	a := newApp(t, stores[0], clk)
 	b := newApp(t, stores[1], clk, ginfresh.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
 	first := a.login(t, "alice")
@@ -101,7 +83,7 @@ func TestTwoInstancesRevokeSubject(t *testing.T) {
 	a, b, clk := twoApps(t)
 	alice, bob := a.login(t, "alice"), a.login(t, "bob")
 	clk.Advance(time.Second)
-	require.NoError(t, b.auth.RevokeSubject(context.Background(), "alice"))
+	require.NoError(t, b.Auth.RevokeSubject(context.Background(), "alice"))
 
 	assert.Equal(t, http.StatusUnauthorized, a.protected(alice.AccessToken).Code)
 	assert.Equal(t, http.StatusUnauthorized, a.refresh(alice.RefreshToken).Code)

@@ -26,7 +26,7 @@ func TestTwoInstancesThrottleOneClient(t *testing.T) {
 		req.Header.Set("Content-Type", "application/json")
 		req.Header.Set("X-Forwarded-For", fmt.Sprintf("10.0.0.%d", i+1))
 		w := httptest.NewRecorder()
-		app.router.ServeHTTP(w, req)
+		app.ServeHTTP(w, req)
 		if i < ginfresh.DefaultAccountAttempts {
 			require.Equal(t, http.StatusUnauthorized, w.Code, "attempt %d", i+1)
 			continue
