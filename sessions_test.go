@@ -6,7 +6,6 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -52,32 +51,6 @@ func TestRotationOff(t *testing.T) {
 		require.Equal(t, http.StatusOK, w.Code)
 		f.clock.Advance(time.Second)
 	}
-}
-
-func TestConcurrentRefreshOneWinner(t *testing.T) {
-	f := newFixture(t)
-	tok := f.login(t, "alice")
-	const n = 50
-	var ok, unauthorized atomic.Int32
-	var wg sync.WaitGroup
-	start := make(chan struct{})
-	for range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			<-start
-			switch f.refresh(t, tok.RefreshToken).Code {
-			case http.StatusOK:
-				ok.Add(1)
-			case http.StatusUnauthorized:
-				unauthorized.Add(1)
-			}
-		}()
-	}
-	close(start)
-	wg.Wait()
-	assert.EqualValues(t, 1, ok.Load(), "exactly one concurrent refresh wins")
-	assert.EqualValues(t, n-1, unauthorized.Load(), "the others are refused")
 }
 
 func TestSessionLimits(t *testing.T) {

@@ -354,7 +354,7 @@ func testReuse(t *testing.T, f Factory) {
 func testConcurrentRefresh(t *testing.T, f Factory) {
 	srv := f.server(t)
 	tok := srv.Login(t, "alice")
-	const n = 20
+	const n = 50
 	var ok, refused atomic.Int32
 	var wg sync.WaitGroup
 	start := make(chan struct{})
