@@ -23,7 +23,7 @@ func BenchmarkTokenSources(b *testing.B) {
 		{"header/with-cookie-source", []ginfresh.Option{ginfresh.WithTokenSources(ginfresh.FromHeader(), ginfresh.FromCookie())},
 			func(r *http.Request) { r.Header.Set("Authorization", "Bearer "+access) }},
 		{"cookie", []ginfresh.Option{ginfresh.WithTokenSources(ginfresh.FromHeader(), ginfresh.FromCookie())},
-			func(r *http.Request) { r.Header.Set("Cookie", "theme=dark; "+br.jar.header("/protected")) }},
+			func(r *http.Request) { r.Header.Set("Cookie", "theme=dark; "+br.jar.Header("/protected")) }},
 	}
 	for _, bc := range cases {
 		b.Run(bc.name, func(b *testing.B) {

@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ginfresh/ginfresh"
+	"github.com/ginfresh/ginfresh/formattest"
 )
 
 const (
@@ -21,33 +22,8 @@ const (
 	csrfCookie    = ginfresh.DefaultCSRFCookie
 )
 
-// jar is one browser's cookies, enough of RFC 6265 for these tests: it
-// honours Path and deletes on Max-Age=0.
-type jar map[string]*http.Cookie
-
-func (j jar) update(t testing.TB, w *httptest.ResponseRecorder) {
-	t.Helper()
-	for _, line := range w.Header().Values("Set-Cookie") {
-		c, err := http.ParseSetCookie(line)
-		require.NoError(t, err)
-		if c.MaxAge < 0 {
-			delete(j, c.Name)
-			continue
-		}
-		j[c.Name] = c
-	}
-}
-
-// header is the Cookie header a browser sends to path.
-func (j jar) header(path string) string {
-	var pairs []string
-	for _, c := range j {
-		if strings.HasPrefix(path, c.Path) {
-			pairs = append(pairs, c.Name+"="+c.Value)
-		}
-	}
-	return strings.Join(pairs, "; ")
-}
+// jar is one browser's cookies.
+type jar = formattest.Jar
 
 // browser drives a cookie-mode fixture as a same-origin page would.
 type browser struct {
@@ -57,7 +33,7 @@ type browser struct {
 }
 
 func newBrowser(t testing.TB, opts ...ginfresh.Option) *browser {
-	return &browser{t: t, f: newFixture(t, append([]ginfresh.Option{ginfresh.WithCookies("/auth/")}, opts...)...), jar: jar{}}
+	return &browser{t: t, f: newFixture(t, append([]ginfresh.Option{ginfresh.WithCookies("/auth/")}, opts...)...), jar: formattest.Jar{}}
 }
 
 // send makes a same-origin fetch with the jar's cookies and, on unsafe
@@ -67,7 +43,7 @@ func (b *browser) send(req request) *httptest.ResponseRecorder {
 	if req.header == nil {
 		req.header = http.Header{}
 	}
-	if ck := b.jar.header(req.path); ck != "" {
+	if ck := b.jar.Header(req.path); ck != "" {
 		req.header.Set("Cookie", ck)
 	}
 	req.header.Set("Sec-Fetch-Site", "same-origin")
@@ -75,7 +51,7 @@ func (b *browser) send(req request) *httptest.ResponseRecorder {
 		req.header.Set("X-CSRF-Token", c.Value)
 	}
 	w := b.f.do(req)
-	b.jar.update(b.t, w)
+	b.jar.Update(b.t, w)
 	return w
 }
 
@@ -163,7 +139,7 @@ func TestTwoMethodsIsInvalidRequest(t *testing.T) {
 	}))
 	b.login("alice")
 	access, refresh := b.jar[accessCookie].Value, b.jar[refreshCookie].Value
-	w := b.f.do(request{path: "/protected", token: access, header: http.Header{"Cookie": {b.jar.header("/protected")}}})
+	w := b.f.do(request{path: "/protected", token: access, header: http.Header{"Cookie": {b.jar.Header("/protected")}}})
 	assert.Equal(t, http.StatusBadRequest, w.Code)
 	assert.ErrorIs(t, got, ginfresh.ErrInvalidRequest)
 
@@ -171,7 +147,7 @@ func TestTwoMethodsIsInvalidRequest(t *testing.T) {
 	// once is two methods too.
 	got = nil
 	w = b.f.do(request{method: http.MethodPost, path: "/auth/refresh", token: refresh,
-		header: http.Header{"Cookie": {b.jar.header("/auth/refresh")}}})
+		header: http.Header{"Cookie": {b.jar.Header("/auth/refresh")}}})
 	assert.Equal(t, http.StatusBadRequest, w.Code)
 	assert.ErrorIs(t, got, ginfresh.ErrInvalidRequest)
 }
@@ -294,7 +270,7 @@ func TestCookieAttributes(t *testing.T) {
 	})
 
 	t.Run("custom names", func(t *testing.T) {
-		b := &browser{t: t, jar: jar{}, f: newFixture(t, ginfresh.WithCookies("/"), ginfresh.WithCookieNames("__Host-a", "__Host-r", "__Host-c"))}
+		b := &browser{t: t, jar: formattest.Jar{}, f: newFixture(t, ginfresh.WithCookies("/"), ginfresh.WithCookieNames("__Host-a", "__Host-r", "__Host-c"))}
 		w := b.send(request{method: http.MethodPost, path: "/auth/login", body: credentials("alice", "alice-pw")})
 		require.Equal(t, http.StatusOK, w.Code)
 		got := setCookies(t, w)
@@ -351,7 +327,7 @@ func TestCookieSession(t *testing.T) {
 	require.Equal(t, http.StatusOK, b.send(request{method: http.MethodPost, path: "/auth/refresh"}).Code)
 	thief := jar{refreshCookie: {Name: refreshCookie, Value: stolen, Path: "/auth/"}, csrfCookie: b.jar[csrfCookie]}
 	w = b.f.do(request{method: http.MethodPost, path: "/auth/refresh", header: http.Header{
-		"Cookie": {thief.header("/auth/refresh")}, "X-Csrf-Token": {csrf},
+		"Cookie": {thief.Header("/auth/refresh")}, "X-Csrf-Token": {csrf},
 	}})
 	require.Equal(t, http.StatusUnauthorized, w.Code)
 	assert.Equal(t, "invalid_token", errorCode(t, w))
@@ -416,19 +392,19 @@ func TestCookieLogout(t *testing.T) {
 			wantStatus int
 		}{
 			{"no CSRF header", func(b *browser) request {
-				return request{header: http.Header{"Cookie": {b.jar.header("/auth/logout")}}}
+				return request{header: http.Header{"Cookie": {b.jar.Header("/auth/logout")}}}
 			}, 403},
 			{"cross-site", func(b *browser) request {
-				return request{header: http.Header{"Cookie": {b.jar.header("/auth/logout")}, "Sec-Fetch-Site": {"cross-site"}, "X-Csrf-Token": {b.jar[csrfCookie].Value}}}
+				return request{header: http.Header{"Cookie": {b.jar.Header("/auth/logout")}, "Sec-Fetch-Site": {"cross-site"}, "X-Csrf-Token": {b.jar[csrfCookie].Value}}}
 			}, 403},
 			{"cookie and bearer", func(b *browser) request {
-				return request{token: b.jar[refreshCookie].Value, header: http.Header{"Cookie": {b.jar.header("/auth/logout")}, "X-Csrf-Token": {b.jar[csrfCookie].Value}}}
+				return request{token: b.jar[refreshCookie].Value, header: http.Header{"Cookie": {b.jar.Header("/auth/logout")}, "X-Csrf-Token": {b.jar[csrfCookie].Value}}}
 			}, 400},
 			{"cookie and body", func(b *browser) request {
-				return request{body: `{"refresh_token":"` + b.jar[refreshCookie].Value + `"}`, header: http.Header{"Cookie": {b.jar.header("/auth/logout")}, "X-Csrf-Token": {b.jar[csrfCookie].Value}}}
+				return request{body: `{"refresh_token":"` + b.jar[refreshCookie].Value + `"}`, header: http.Header{"Cookie": {b.jar.Header("/auth/logout")}, "X-Csrf-Token": {b.jar[csrfCookie].Value}}}
 			}, 400},
 			{"refresh cookie not sent", func(b *browser) request {
-				return request{header: http.Header{"Cookie": {b.jar.header("/")}, "X-Csrf-Token": {b.jar[csrfCookie].Value}}}
+				return request{header: http.Header{"Cookie": {b.jar.Header("/")}, "X-Csrf-Token": {b.jar[csrfCookie].Value}}}
 			}, 400},
 		}
 		for _, tt := range tests {

@@ -13,46 +13,59 @@ import (
 	"github.com/ginfresh/ginfresh"
 )
 
+// Jar is one browser's cookies, enough of RFC 6265 for tests: it honours
+// Path and deletes on a negative Max-Age.
+type Jar map[string]*http.Cookie
+
+// Update keeps the cookies w sets.
+func (j Jar) Update(t testing.TB, w *httptest.ResponseRecorder) {
+	t.Helper()
+	for _, line := range w.Header().Values("Set-Cookie") {
+		c, err := http.ParseSetCookie(line)
+		require.NoError(t, err)
+		if c.MaxAge < 0 {
+			delete(j, c.Name)
+			continue
+		}
+		j[c.Name] = c
+	}
+}
+
+// Header is the Cookie header a browser sends to path.
+func (j Jar) Header(path string) string {
+	var pairs []string
+	for _, c := range j {
+		if strings.HasPrefix(path, c.Path) {
+			pairs = append(pairs, c.Name+"="+c.Value)
+		}
+	}
+	return strings.Join(pairs, "; ")
+}
+
 // browser is one same-origin page in cookie mode: it keeps the cookies the
 // server sets (honouring Path and deletion) and repeats the CSRF cookie in
 // the X-CSRF-Token header on unsafe methods, as the page's script would.
 type browser struct {
 	t   *testing.T
 	s   *Server
-	jar map[string]*http.Cookie
+	jar Jar
 	// csrf off leaves the header out, as a forged request would.
 	csrf bool
 }
 
 func (b *browser) send(method, path, body string) *httptest.ResponseRecorder {
 	b.t.Helper()
-	var r *http.Request
-	if body != "" {
-		r = httptest.NewRequest(method, path, strings.NewReader(body))
-		r.Header.Set("Content-Type", "application/json")
-	} else {
-		r = httptest.NewRequest(method, path, nil)
-	}
+	r := newRequest(method, path, body)
 	r.Header.Set("Sec-Fetch-Site", "same-origin")
-	for _, c := range b.jar {
-		if strings.HasPrefix(path, c.Path) {
-			r.AddCookie(&http.Cookie{Name: c.Name, Value: c.Value})
-		}
+	if ck := b.jar.Header(path); ck != "" {
+		r.Header.Set("Cookie", ck)
 	}
 	if c, ok := b.jar[ginfresh.DefaultCSRFCookie]; ok && b.csrf && method != http.MethodGet {
 		r.Header.Set(ginfresh.CSRFHeader, c.Value)
 	}
 	w := httptest.NewRecorder()
 	b.s.router.ServeHTTP(w, r)
-	for _, line := range w.Header().Values("Set-Cookie") {
-		c, err := http.ParseSetCookie(line)
-		require.NoError(b.t, err)
-		if c.MaxAge < 0 {
-			delete(b.jar, c.Name)
-		} else {
-			b.jar[c.Name] = c
-		}
-	}
+	b.jar.Update(b.t, w)
 	return w
 }
 
@@ -60,7 +73,7 @@ func (b *browser) send(method, path, body string) *httptest.ResponseRecorder {
 // the cookies carry, how CSRF is enforced or what freshness means.
 func testCookies(t *testing.T, f Factory) {
 	s := f.server(t, ginfresh.WithCookies("/auth/"))
-	b := &browser{t: t, s: s, jar: map[string]*http.Cookie{}, csrf: true}
+	b := &browser{t: t, s: s, jar: Jar{}, csrf: true}
 
 	w := b.send(http.MethodPost, "/auth/login", credentials("alice", "alice-pw"))
 	require.Equal(t, http.StatusOK, w.Code, w.Body.String())
@@ -96,7 +109,7 @@ func testCookies(t *testing.T, f Factory) {
 	assert.Equal(t, http.StatusOK, b.send(http.MethodPost, "/sensitive", "").Code)
 
 	// A replayed refresh cookie ends the session and clears the cookies.
-	replay := &browser{t: t, s: s, jar: map[string]*http.Cookie{}, csrf: true}
+	replay := &browser{t: t, s: s, jar: Jar{}, csrf: true}
 	for name, c := range b.jar {
 		replay.jar[name] = c
 	}
@@ -106,7 +119,7 @@ func testCookies(t *testing.T, f Factory) {
 	RequireRefused(t, b.send(http.MethodPost, "/auth/refresh", ""), http.StatusUnauthorized, "invalid_token")
 
 	// Logout of a new session clears every cookie and ends the session.
-	b.jar = map[string]*http.Cookie{}
+	b.jar = Jar{}
 	require.Equal(t, http.StatusOK, b.send(http.MethodPost, "/auth/login", credentials("alice", "alice-pw")).Code)
 	refresh := b.jar[ginfresh.DefaultRefreshCookie].Value
 	assert.Equal(t, http.StatusNoContent, b.send(http.MethodPost, "/auth/logout", "").Code)

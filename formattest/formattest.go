@@ -170,19 +170,23 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.router.Se
 
 // Do sends a request with an optional Bearer token and JSON body.
 func (s *Server) Do(method, path, token, body string) *httptest.ResponseRecorder {
-	var r *http.Request
-	if body != "" {
-		r = httptest.NewRequest(method, path, strings.NewReader(body))
-		r.Header.Set("Content-Type", "application/json")
-	} else {
-		r = httptest.NewRequest(method, path, nil)
-	}
+	r := newRequest(method, path, body)
 	if token != "" {
 		r.Header.Set("Authorization", "Bearer "+token)
 	}
 	w := httptest.NewRecorder()
 	s.router.ServeHTTP(w, r)
 	return w
+}
+
+// newRequest is a request with a JSON body, if any.
+func newRequest(method, path, body string) *http.Request {
+	if body == "" {
+		return httptest.NewRequest(method, path, nil)
+	}
+	r := httptest.NewRequest(method, path, strings.NewReader(body))
+	r.Header.Set("Content-Type", "application/json")
+	return r
 }
 
 // Login logs user in and returns the tokens.

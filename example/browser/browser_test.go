@@ -13,6 +13,7 @@ import (
 
 	"github.com/ginfresh/ginfresh"
 	"github.com/ginfresh/ginfresh/example/browser"
+	"github.com/ginfresh/ginfresh/formattest"
 )
 
 func mount(t *testing.T) (*gin.Engine, *browser.Demo, *time.Time) {
@@ -55,27 +56,17 @@ func TestPage(t *testing.T) {
 // in Chromium.
 func TestRoutes(t *testing.T) {
 	r, d, now := mount(t)
-	cookies := map[string]string{}
+	cookies := formattest.Jar{}
 	send := func(method, path, body string, csrf bool) *httptest.ResponseRecorder {
 		req := httptest.NewRequest(method, path, strings.NewReader(body))
 		req.Header.Set("Sec-Fetch-Site", "same-origin")
-		var pairs []string
-		for k, v := range cookies {
-			pairs = append(pairs, k+"="+v)
-		}
-		req.Header.Set("Cookie", strings.Join(pairs, "; "))
-		if csrf {
-			req.Header.Set("X-CSRF-Token", cookies[ginfresh.DefaultCSRFCookie])
+		req.Header.Set("Cookie", cookies.Header(path))
+		if c, ok := cookies[ginfresh.DefaultCSRFCookie]; ok && csrf {
+			req.Header.Set("X-CSRF-Token", c.Value)
 		}
 		w := httptest.NewRecorder()
 		r.ServeHTTP(w, req)
-		for _, c := range w.Result().Cookies() {
-			if c.MaxAge < 0 {
-				delete(cookies, c.Name)
-			} else {
-				cookies[c.Name] = c.Value
-			}
-		}
+		cookies.Update(t, w)
 		return w
 	}
 
