@@ -47,6 +47,9 @@ func checkDuplicateKeys(p []byte) error {
 func eachMember(p string, fn func(name, value string) error) error {
 	var seen [16]string
 	names := seen[:0]
+	// Past len(seen) names a set keeps the check linear: this runs on
+	// unverified headers, where an attacker chooses the member count.
+	var many map[string]struct{}
 	i := skipSpace(p, 0)
 	if i >= len(p) || p[i] != '{' {
 		return fmt.Errorf("%w: not a JSON object", jwt.ErrTokenMalformed)
@@ -66,10 +69,21 @@ func eachMember(p string, fn func(name, value string) error) error {
 			}
 			name = unquoted
 		}
-		if slices.Contains(names, name) {
+		var dup bool
+		if many != nil {
+			_, dup = many[name]
+			many[name] = struct{}{}
+		} else if dup = slices.Contains(names, name); !dup {
+			if names = append(names, name); len(names) == len(seen) {
+				many = make(map[string]struct{}, 2*len(seen))
+				for _, n := range names {
+					many[n] = struct{}{}
+				}
+			}
+		}
+		if dup {
 			return fmt.Errorf("%w: %w %q", jwt.ErrTokenMalformed, errDuplicateClaim, name)
 		}
-		names = append(names, name)
 		start := skipSpace(p, skipSpace(p, end)+1) // past the colon
 		end = skipValue(p, start)
 		if err := fn(name, p[start:end]); err != nil {
