@@ -99,16 +99,27 @@ func (c *Claims) Get(name string, v any) (bool, error) {
 	if len(c.raw) == 0 {
 		return false, nil
 	}
-	var all map[string]json.RawMessage
-	if err := json.Unmarshal([]byte(c.raw), &all); err != nil {
+	// raw passed json.Valid and the duplicate check in decodeClaims, so
+	// one scan finds the member without decoding the rest.
+	var val string
+	err := eachMember(c.raw, func(n, v string) error {
+		if n == name {
+			val = v
+			return errFound
+		}
+		return nil
+	})
+	if err != nil && err != errFound {
 		return false, err
 	}
-	val, ok := all[name]
-	if !ok {
+	if val == "" {
 		return false, nil
 	}
-	return true, json.Unmarshal(val, v)
+	return true, json.Unmarshal([]byte(val), v)
 }
+
+// errFound stops a scan that found what it looked for.
+var errFound = errors.New("found")
 
 // registered lists the claim names ginfresh owns; custom claims may not
 // replace them (see reservedName).
@@ -140,15 +151,14 @@ func (c *Claims) customClaims() (map[string]any, error) {
 	}
 	// Raw values carry each claim across byte for byte (no float64
 	// rounding of large numbers).
-	var all map[string]json.RawMessage
-	if err := json.Unmarshal([]byte(c.raw), &all); err != nil {
-		return nil, err
-	}
-	extra := make(map[string]any, len(all))
-	for k, v := range all {
+	extra := map[string]any{}
+	if err := eachMember(c.raw, func(k, v string) error {
 		if !reservedName(k) {
-			extra[k] = v
+			extra[k] = json.RawMessage(v)
 		}
+		return nil
+	}); err != nil {
+		return nil, err
 	}
 	if len(extra) == 0 {
 		return nil, nil
