@@ -45,8 +45,9 @@
 // live until it expires. Enable AOF where that matters.
 //
 // A rotation reads the session and its subject's revocation mark in one
-// script. On Redis Cluster those keys must share a slot: give a prefix with
-// a hash tag, for example WithPrefix("{ginfresh}:").
+// script, and Revoked reads a token's and its subject's marks in one MGET.
+// On Redis Cluster those keys must share a slot: give a prefix with a hash
+// tag, for example WithPrefix("{ginfresh}:").
 //
 // The store uses plain commands (GET, SET, MGET, DEL, HSET, HMGET, HINCRBY,
 // PEXPIRE) and Lua, nothing from Redis Stack, so it suits Redis 6 or later and
