@@ -2,25 +2,103 @@ package ginfresh
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
-	"time"
+	"slices"
+	"strconv"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/ginfresh/ginfresh/internal/jsonscan"
 )
 
-// MaxBodySize caps the JSON bodies the handlers read.
-const MaxBodySize = 16 << 10
+// maxBodySize caps the JSON bodies the handlers read.
+const maxBodySize = 16 << 10
 
-// errNoAuthenticator answers login on a resource server, the only kind of
-// instance New lets go without an authenticator.
-var errNoAuthenticator = fmt.Errorf("%w: no authenticator configured", ErrKeyUnavailable)
+// Identity is who a session is for, as an [Authenticator], a login check of
+// [Auth.Login] or a [RefreshHook] says.
+type Identity struct {
+	// Subject becomes the sub claim; it must not be empty.
+	Subject string
+	// Custom claims go into every token of the session; refresh copies
+	// them unless a [RefreshHook] reloads them. A name may not be a
+	// registered claim's, in any case. Read them back with [Claims.Get] or
+	// [Custom]; the scope claim of [WithScopeClaim] is one of them.
+	Custom map[string]any
+	// ACR and AMR say how the user authenticated (RFC 9470): a level such
+	// as "mfa", and the methods, such as []string{"pwd", "otp"}. Refresh
+	// copies them; [ACRValues] guards on ACR.
+	ACR string
+	AMR []string
+	// Reply adds fields to the JSON answer of the login, refresh or
+	// fresh-login (the user's profile, say); they never go into a token. A
+	// name the answer uses already ("access_token", "expires_in", …) is an
+	// error.
+	Reply map[string]any
+}
 
-// RegisterRoutes mounts POST /login, /refresh, /fresh-login and /logout on r,
-// for example a group: auth.RegisterRoutes(router.Group("/auth")).
+// Authenticator checks the credentials of [Auth.LoginHandler] and
+// [Auth.FreshLoginHandler]. It returns the Identity to sign in, an error
+// wrapping [ErrInvalidCredentials] when the credentials are wrong, or any
+// other error when it could not decide (that answers 503, never 401). It
+// should take the same time whether or not the user exists.
+type Authenticator func(c *gin.Context, req *LoginRequest) (Identity, error)
+
+// RefreshHook reloads the identity behind a session when it refreshes
+// (see [WithRefreshHook]); claims are those of the refresh token. It returns
+// the identity whose Custom claims (and Reply) the new tokens carry, an
+// error wrapping [ErrTokenRevoked] to end the session (a disabled user:
+// 401, and with [WithAccessRevocation] the session's access tokens end
+// too), or any other error when it could not decide (503, the session lives
+// on). At fresh-login it runs with the claims of the access token the
+// request carries, and only its refusal counts.
+type RefreshHook func(c *gin.Context, claims *Claims) (Identity, error)
+
+// LoginRequest is the JSON body of a login or fresh-login: at most 16 KiB,
+// one object naming each member once, with non-empty "username" and
+// "password" strings.
+type LoginRequest struct {
+	Username string
+	Password string
+	body     string
+}
+
+// Field decodes the body's member name (a one-time code, a tenant) into v
+// and reports whether the body has it.
+func (r *LoginRequest) Field(name string, v any) (bool, error) {
+	var raw string
+	err := jsonscan.Each(r.body, func(n, val string) error {
+		if n == name {
+			raw = val
+			return errFound
+		}
+		return nil
+	})
+	if err != nil && err != errFound {
+		return false, err
+	}
+	if raw == "" {
+		return false, nil
+	}
+	return true, json.Unmarshal([]byte(raw), v)
+}
+
+var (
+	errNoAuthenticator = fmt.Errorf("%w: no authenticator configured", ErrCannotIssue)
+	errNotJSON         = &Error{
+		Status: http.StatusUnsupportedMediaType, Code: "invalid_request",
+		Description: "The body must be a JSON object sent as application/json.",
+		Err:         fmt.Errorf("%w: the body is not application/json", ErrInvalidRequest),
+	}
+)
+
+// RegisterRoutes mounts POST /login, /refresh, /fresh-login and /logout on
+// r, for example a group: auth.RegisterRoutes(router.Group("/auth")).
 func (a *Auth) RegisterRoutes(r gin.IRouter) {
 	r.POST("/login", a.LoginHandler())
 	r.POST("/refresh", a.RefreshHandler())
@@ -28,337 +106,378 @@ func (a *Auth) RegisterRoutes(r gin.IRouter) {
 	r.POST("/logout", a.LogoutHandler())
 }
 
-// refuse answers err to every request: the session endpoints of an
-// instance that only verifies tokens.
-func (a *Auth) refuse(err error) gin.HandlerFunc {
-	return func(c *gin.Context) { a.fail(c, err) }
-}
-
-// LoginHandler takes {"username","password"}, checks them with the
-// authenticator and answers a fresh access token and a refresh token that
-// starts a new session (as cookies with [WithCookies]).
+// LoginHandler takes a [LoginRequest], checks it with the authenticator and
+// answers a fresh access token and a refresh token that starts a new
+// session (as cookies with [WithCookies]). A cross-origin browser request
+// is refused with [ErrCSRF], and a body that is not application/json with
+// 415, so that another site cannot make a visitor's browser log in or spend
+// the visitor's login attempts.
 func (a *Auth) LoginHandler() gin.HandlerFunc {
-	if !a.canSign() {
-		return a.refuse(ErrKeyUnavailable)
-	}
 	return func(c *gin.Context) {
-		if err := a.checkOrigin(c.Request, 0); err != nil {
-			a.fail(c, err)
-			return
-		}
-		id, err := a.checkPassword(c)
+		req, err := a.loginRequest(c)
 		if err != nil {
-			a.fail(c, err)
+			a.Fail(c, err)
 			return
 		}
-		t, err := a.login(c.Request.Context(), id)
-		if err != nil {
-			a.fail(c, err)
-			return
-		}
-		a.event(c.Request.Context(), "login", "sub", id.Subject, "sid", t.sid, "jti", t.jti, "client", a.client(c))
-		a.WriteTokens(c, t)
+		a.signIn(c, req.Username, func() (Identity, error) { return a.authenticate(c, req) }, false)
 	}
 }
 
-// RefreshHandler takes a refresh token as Bearer (or in its cookie, see
-// [FromCookie]) and answers a non-fresh access token and, with rotation, the
-// session's next refresh token.
-func (a *Auth) RefreshHandler() gin.HandlerFunc {
-	if !a.canSign() {
-		return a.refuse(ErrKeyUnavailable)
-	}
-	return func(c *gin.Context) {
-		token, from, err := a.requestToken(c.Request, RefreshToken)
-		if err == nil && token == "" {
-			err = ErrTokenMissing
-		}
-		if err == nil {
-			err = a.checkOrigin(c.Request, from)
-		}
-		if err != nil {
-			a.fail(c, err)
-			return
-		}
-		rt, err := a.Verify(c.Request.Context(), RefreshToken, token)
-		if err == nil && from == fromCookie {
-			err = a.doubleSubmit(c.Request, rt.CSRF)
-		}
-		if err != nil {
-			a.failSession(c, from, err)
-			return
-		}
-		t, err := a.redeem(c, rt)
-		if err != nil {
-			a.failSession(c, from, err)
-			return
-		}
-		a.WriteTokens(c, t)
-	}
-}
-
-// FreshLoginHandler takes {"username","password"} and answers only a fresh
-// access token, for a user who must prove the password again before a
-// sensitive action. When the request also carries an access token, it must
-// be valid and belong to the same user (403 otherwise), so a session cannot
-// be upgraded with someone else's password. In cookie mode it must carry
-// one: the new token keeps that session's CSRF value.
+// FreshLoginHandler takes a [LoginRequest] and answers only a fresh access
+// token, for a user who must log in again before a sensitive action. When
+// the request also carries an access token, it must be valid and belong to
+// the same user (403 otherwise), so a session cannot be upgraded with
+// someone else's password, and the new token belongs to its session and
+// expires with it. In cookie mode it must carry one. Without one, the fresh
+// token starts a session of its own that cannot refresh.
 func (a *Auth) FreshLoginHandler() gin.HandlerFunc {
-	if !a.canSign() {
-		return a.refuse(ErrKeyUnavailable)
-	}
 	return func(c *gin.Context) {
-		err := a.checkOrigin(c.Request, 0)
-		var held *Claims
-		if err == nil {
-			held, err = a.verifyRequest(c)
+		req, err := a.loginRequest(c)
+		if err != nil {
+			a.Fail(c, err)
+			return
 		}
-		if err == nil && held == nil && a.cookies.on {
+		a.signIn(c, req.Username, func() (Identity, error) { return a.authenticate(c, req) }, true)
+	}
+}
+
+// Login signs a user in from the app's own handler, for logins the
+// password handler does not cover: a single sign-on callback, a magic
+// link, a passkey, a sign-up. check runs under the login throttle for
+// account (what the user claims to be, such as an e-mail address, or ""
+// when there is nothing to count it under), and returns the identity to
+// sign in or an error as an [Authenticator] does. A success starts a
+// session and answers exactly as [Auth.LoginHandler] does, cookies and
+// CSRF value included; every outcome is logged. Login does not check the
+// request's origin: an identity provider's callback comes from another
+// site, so protect the handler the way its protocol says (OAuth's state
+// parameter, say).
+func (a *Auth) Login(c *gin.Context, account string, check func() (Identity, error)) {
+	a.signIn(c, account, check, false)
+}
+
+// FreshLogin is [Auth.Login] for a re-authentication, as
+// [Auth.FreshLoginHandler] answers it: only a fresh access token, for the
+// session of the access token the request carries, whose user must be the
+// one check returns.
+func (a *Auth) FreshLogin(c *gin.Context, account string, check func() (Identity, error)) {
+	a.signIn(c, account, check, true)
+}
+
+// loginRequest checks that a login comes from a same-origin page (or no
+// browser at all) and reads its body.
+func (a *Auth) loginRequest(c *gin.Context) (*LoginRequest, error) {
+	if a.authenticate == nil {
+		return nil, errNoAuthenticator
+	}
+	if err := a.checkOrigin(c.Request, 0); err != nil {
+		return nil, err
+	}
+	body, err := readJSON(c.Request)
+	if err != nil {
+		return nil, err
+	}
+	req := &LoginRequest{body: body}
+	for name, dst := range map[string]*string{"username": &req.Username, "password": &req.Password} {
+		if _, err := req.Field(name, dst); err != nil || *dst == "" {
+			return nil, fmt.Errorf("%w: username and password must be non-empty strings", ErrInvalidRequest)
+		}
+	}
+	return req, nil
+}
+
+// signIn throttles and runs check, then answers a new session's tokens or,
+// for a fresh-login, a fresh access token.
+func (a *Auth) signIn(c *gin.Context, account string, check func() (Identity, error), fresh bool) {
+	ctx := c.Request.Context()
+	if !a.format.CanIssue() {
+		a.Fail(c, ErrCannotIssue)
+		return
+	}
+	var held presented
+	if fresh {
+		var err error
+		if held, err = a.present(c, Access, false); err == nil && held.Claims == nil && a.cookies.on {
 			err = fmt.Errorf("%w: fresh-login in cookie mode needs the session's access token", ErrTokenMissing)
 		}
 		if err != nil {
-			a.fail(c, err)
+			a.Fail(c, err)
 			return
 		}
-		id, err := a.checkPassword(c)
-		if err != nil {
-			a.fail(c, err)
-			return
+	}
+	try, err := a.throttle.begin(c, account)
+	if err != nil {
+		a.Fail(c, err)
+		return
+	}
+	id, err := check()
+	switch {
+	case errors.Is(err, ErrInvalidCredentials):
+		a.log.alert(ctx, "login failed", "account", try.account, "client", try.client, "fresh", fresh)
+		a.Fail(c, err)
+		return
+	case err != nil:
+		// The check could not decide (a database outage, say): that is not
+		// the client's fault and must not read as wrong credentials.
+		a.Fail(c, fmt.Errorf("%w: login check: %w", ErrStoreUnavailable, err))
+		return
+	case id.Subject == "":
+		a.Fail(c, errEmptySubject)
+		return
+	}
+	if err := try.succeeded(ctx); err != nil {
+		a.Fail(c, err)
+		return
+	}
+	var t *Tokens
+	if fresh {
+		t, err = a.freshLogin(c, held, id)
+	} else {
+		t, err = a.startSession(ctx, c, id)
+	}
+	if err != nil {
+		a.Fail(c, err)
+		return
+	}
+	msg := "login"
+	if fresh {
+		msg = "fresh login"
+	}
+	a.log.event(ctx, msg, "sub", id.Subject, "sid", t.sid, "jti", t.jti, "acr", id.ACR, "client", try.client)
+	a.answer(c, t)
+}
+
+// freshLogin mints the fresh access token of a fresh-login. With a held
+// token it joins that token's session and expires when the held one would
+// have, so a fresh-login never prolongs a session; without one it starts a
+// session of access tokens only.
+func (a *Auth) freshLogin(c *gin.Context, held presented, id Identity) (*Tokens, error) {
+	ctx := c.Request.Context()
+	now := a.now()
+	g := &grant{subject: id.Subject, custom: id.Custom, acr: id.ACR, amr: id.AMR, authTime: now}
+	t := &Tokens{jti: newID()}
+	var err error
+	if t.reply, err = renderReply(id.Reply); err != nil {
+		return nil, err
+	}
+	if held.Claims != nil {
+		if held.Subject != id.Subject {
+			a.log.alert(ctx, "fresh-login subject mismatch", "sub", held.Subject, "authenticated", id.Subject, "client", a.throttle.ClientAddress(c))
+			return nil, ErrSubjectMismatch
 		}
-		if held != nil && held.Subject != id.Subject {
-			a.alert(c.Request.Context(), "fresh-login subject mismatch", "sub", held.Subject, "authenticated", id.Subject, "client", a.client(c))
-			a.fail(c, ErrSubjectMismatch)
-			return
+		if a.refreshHook != nil {
+			if _, err := a.reload(c, held.Claims); errors.Is(err, ErrTokenRevoked) {
+				return nil, err
+			}
 		}
-		if id.Subject == "" {
-			a.fail(c, errEmptySubject)
-			return
-		}
-		now := a.now()
-		s := session{subject: id.Subject, extra: id.Claims, fresh: true, authTime: now}
-		var cookieExp time.Time
-		if held != nil {
-			s.csrf = held.CSRF
-		}
-		if s.csrf == "" && a.cookies.on {
+		g.sid, g.csrf, t.accessExp = held.SessionID, held.csrf, held.ExpiresAt
+		if g.csrf == "" && a.cookies.on {
 			// A token from header mode: the session gets its CSRF value now.
-			s.csrf, cookieExp = a.newCSRF(), now.Add(a.accessTTL)
+			g.csrf, t.newCSRF = a.newCSRF(), true
 		}
-		access, jti, err := a.mintAccess(s, now)
-		if err != nil {
-			a.fail(c, err)
+	} else {
+		g.sid, t.accessExp = newID(), now.Add(a.accessTTL)
+		end := t.accessExp.Add(a.leeway)
+		s := Session{ID: g.sid, Subject: id.Subject, Started: now, IdleUntil: end, Expires: end, UserAgent: userAgent(c), Address: a.throttle.ClientAddress(c)}
+		if err := a.storeCall(ctx, "create session", func(ctx context.Context) error {
+			return a.store.CreateSession(ctx, s, "")
+		}); err != nil {
+			return nil, err
+		}
+	}
+	t.sid, t.csrf = g.sid, g.csrf
+	if t.AccessToken, err = a.mint(Access, g, t.jti, true, now, t.accessExp); err != nil {
+		return nil, err
+	}
+	return a.finish(t, now), nil
+}
+
+// RefreshHandler takes a refresh token as Bearer (or in its cookie, see
+// [FromCookie]) and answers a non-fresh access token and, with rotation,
+// the session's next refresh token.
+func (a *Auth) RefreshHandler() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		ctx := c.Request.Context()
+		if err := a.checkOrigin(c.Request, 0); err != nil {
+			a.Fail(c, err)
 			return
 		}
-		a.event(c.Request.Context(), "fresh login", "sub", id.Subject, "jti", jti, "client", a.client(c))
-		t := a.tokens(access, "")
-		t.csrf, t.cookieExp = s.csrf, cookieExp
-		a.WriteTokens(c, t)
+		rt, err := a.present(c, Refresh, true)
+		if err == nil && rt.Claims == nil {
+			err = ErrTokenMissing
+		}
+		if err != nil {
+			a.failSession(c, rt.from, err)
+			return
+		}
+		t, err := a.refresh(c, rt.Claims)
+		client := a.throttle.ClientAddress(c)
+		switch {
+		case err == nil:
+			a.log.event(ctx, "refresh", "sub", rt.Subject, "sid", rt.SessionID, "jti", t.jti, "client", client)
+		case errors.Is(err, ErrTokenReused):
+			a.log.alert(ctx, "refresh token reuse; session revoked", "sub", rt.Subject, "sid", rt.SessionID, "jti", rt.ID, "client", client)
+		case errors.Is(err, ErrTokenRevoked):
+			a.log.alert(ctx, "refresh refused: session ended", "sub", rt.Subject, "sid", rt.SessionID, "jti", rt.ID, "client", client)
+		}
+		if err != nil {
+			a.failSession(c, rt.from, err)
+			return
+		}
+		if rt.from == fromCookie {
+			a.clearPlanted(c)
+		}
+		a.answer(c, t)
 	}
 }
 
-// LogoutHandler ends the session of the refresh token it is given, as Bearer,
-// as {"refresh_token"} in the body or in its cookie. An access token sent as
-// Bearer or in its cookie is revoked too when [WithAccessRevocation] is on.
-// Everything presented is verified before anything is revoked. It answers
-// 204 and, when the tokens came in cookies, clears them.
+// LogoutHandler ends the session of the token it is given: a refresh or an
+// access token, as Bearer or in its cookie. Every token of the session is
+// then refused at refresh and, with [WithAccessRevocation], everywhere. It
+// answers 204 and, when the token came in a cookie, clears the cookies; a
+// session that has already ended is no error, so a retry gets through.
 func (a *Auth) LogoutHandler() gin.HandlerFunc {
-	if !a.canSign() {
-		return a.refuse(ErrKeyUnavailable)
-	}
 	return func(c *gin.Context) {
 		ctx := c.Request.Context()
-		rt, at, from, err := a.logoutTokens(c)
-		if err != nil {
-			a.failSession(c, from, err)
+		if err := a.checkOrigin(c.Request, 0); err != nil {
+			a.Fail(c, err)
 			return
 		}
-		// The session first: revoking it again is harmless, so a retry after
-		// a failure here or below gets through, while a revoked access token
-		// would fail its own verification.
-		if rt != nil {
-			if err := a.store.RevokeFamily(ctx, rt.SessionID); err != nil {
-				a.fail(c, fmt.Errorf("%w: %w", ErrStoreUnavailable, err))
+		if !a.format.CanIssue() {
+			a.Fail(c, ErrCannotIssue)
+			return
+		}
+		p, err := a.present(c, Refresh, true)
+		if errors.Is(err, ErrWrongTokenType) || (err == nil && p.Claims == nil) {
+			// An access token names the session as well.
+			p, err = a.present(c, Access, true)
+			if errors.Is(err, ErrTokenRevoked) {
+				// A genuine token of a session that has ended (with
+				// WithAccessRevocation): a retried logout, whose session
+				// is over as it asks.
+				if p.from == fromCookie {
+					a.clearCookies(c)
+					a.clearPlanted(c)
+				}
+				c.Status(http.StatusNoContent)
 				return
 			}
-			a.event(ctx, "logout", "sub", rt.Subject, "sid", rt.SessionID, "jti", rt.ID, "client", a.client(c))
 		}
-		if at != nil && a.accessRevocation {
-			if err := a.store.RevokeToken(ctx, at.ID, a.now(), at.ExpiresAt.Add(a.leeway)); err != nil {
-				a.fail(c, fmt.Errorf("%w: %w", ErrStoreUnavailable, err))
-				return
-			}
-			a.cache.drop(at.token)
-			a.event(ctx, "access token revoked", "sub", at.Subject, "jti", at.ID, "client", a.client(c))
+		if err == nil && p.Claims == nil {
+			err = ErrTokenMissing
 		}
-		if from == fromCookie {
+		if err != nil {
+			a.failSession(c, p.from, err)
+			return
+		}
+		if err := a.revokeSession(ctx, p.Subject, p.SessionID); err != nil && !errors.Is(err, ErrSessionNotFound) {
+			a.Fail(c, err)
+			return
+		}
+		a.log.event(ctx, "logout", "sub", p.Subject, "sid", p.SessionID, "jti", p.ID, "client", a.throttle.ClientAddress(c))
+		if p.from == fromCookie {
 			a.clearCookies(c)
+			a.clearPlanted(c)
 		}
 		c.Status(http.StatusNoContent)
 	}
 }
 
-// presented is a verified token and its text.
-type presented struct {
-	*Claims
-	token string
+// failSession answers err and, when the refused token came from a cookie
+// and is dead (invalid, expired, revoked, replayed), clears the cookies so
+// the page learns the session is over.
+func (a *Auth) failSession(c *gin.Context, from sourceKind, err error) {
+	if from == fromCookie && errors.Is(err, ErrTokenInvalid) {
+		a.clearCookies(c)
+	}
+	a.Fail(c, err)
 }
 
-// logoutTokens verifies what a logout request carries: the refresh token
-// (Bearer, body or cookie) and, optionally, an access token (Bearer or
-// cookie). Cookies do not mix with the header or the body.
-func (a *Auth) logoutTokens(c *gin.Context) (rt, at *presented, from sourceKind, err error) {
-	var bearer string
-	if a.reads(fromHeader) {
-		if bearer, err = bearerToken(c.Request); err != nil {
-			return nil, nil, 0, err
-		}
-	}
-	var body struct {
-		RefreshToken *string `json:"refresh_token"`
-	}
-	if err := readJSON(c.Request, &body, false); err != nil {
-		return nil, nil, 0, err
-	}
-	if a.reads(fromCookie) {
-		rt, at, err := a.logoutCookies(c, bearer != "" || body.RefreshToken != nil)
-		if rt != nil || at != nil || err != nil {
-			return rt, at, fromCookie, err
-		}
-	}
-	rt, at, err = a.logoutBearer(c, bearer, body.RefreshToken)
-	return rt, at, fromHeader, err
-}
+// answerNames are the members of a token answer, which Identity.Reply may
+// not replace.
+var answerNames = []string{"access_token", "refresh_token", "token_type", "expires_in", "refresh_expires_in", "csrf_token"}
 
-// logoutBearer verifies the tokens of a logout request that sent no cookie.
-func (a *Auth) logoutBearer(c *gin.Context, bearer string, bodyToken *string) (rt, at *presented, err error) {
-	ctx := c.Request.Context()
-	if bodyToken != nil {
-		claims, err := a.Verify(ctx, RefreshToken, *bodyToken)
+// renderReply renders Identity.Reply as members to append to an answer. It
+// runs before anything is minted or stored, so a reply that cannot be sent
+// changes nothing.
+func renderReply(reply map[string]any) ([]byte, error) {
+	var b []byte
+	for name, v := range reply {
+		if slices.Contains(answerNames, name) {
+			return nil, fmt.Errorf("ginfresh: Identity.Reply names %q, which the answer uses", name)
+		}
+		val, err := json.Marshal(v)
 		if err != nil {
-			return nil, nil, err
+			return nil, fmt.Errorf("ginfresh: Identity.Reply %q: %w", name, err)
 		}
-		rt = &presented{claims, *bodyToken}
+		b = append(append(jsonscan.AppendString(append(b, ','), name), ':'), val...)
 	}
-	if bearer != "" {
-		// Without a body the bearer is the refresh token, or else an access
-		// token; with one, it can only be an access token.
-		typ, claims, err := AccessToken, (*Claims)(nil), error(nil)
-		if rt == nil {
-			typ = RefreshToken
-			claims, err = a.Verify(ctx, RefreshToken, bearer)
-		}
-		if typ == AccessToken || errors.Is(err, ErrWrongTokenType) {
-			typ = AccessToken
-			claims, err = a.verifyAccess(ctx, bearer)
-		}
-		if err != nil {
-			return nil, nil, err
-		}
-		if typ == RefreshToken {
-			rt = &presented{claims, bearer}
-		} else {
-			at = &presented{claims, bearer}
-		}
-	}
-	switch {
-	case rt == nil && bearer == "":
-		return nil, nil, ErrTokenMissing
-	case rt == nil && !a.accessRevocation:
-		return nil, nil, fmt.Errorf("%w: logout needs the refresh token", ErrInvalidRequest)
-	}
-	return rt, at, nil
+	return b, nil
 }
 
-// errNoTokens refuses to write tokens that cannot work: none at all, or in
-// cookie mode tokens without the session's CSRF value, which every
-// state-changing request would then fail.
-var errNoTokens = errors.New("ginfresh: WriteTokens needs tokens this Auth minted (see IssueTokens)")
-
-// WriteTokens answers t exactly as LoginHandler does: in cookie mode as
-// cookies plus {"expires_in", "refresh_expires_in", "csrf_token"}, else as
-// the JSON of t; never to be cached (RFC 6749 §5.1). It serves apps that
-// sign a user in another way, right after sign-up say, with the tokens of
-// [Auth.IssueTokens]. Tokens it cannot deliver get 500 server_error
-// through the error handler: nil, or in cookie mode tokens without a CSRF
-// value (made by hand, or by an instance without cookie mode).
-func (a *Auth) WriteTokens(c *gin.Context, t *Tokens) {
-	if t == nil || (a.cookies.on && t.csrf == "") {
-		a.fail(c, errNoTokens)
-		return
+// answer writes t: in cookie mode as cookies plus {"expires_in",
+// "refresh_expires_in", "csrf_token"}, else as JSON (RFC 6749 §5.1); with
+// the app's Reply fields either way; never to be cached.
+func (a *Auth) answer(c *gin.Context, t *Tokens) {
+	b := make([]byte, 0, 128+len(t.AccessToken)+len(t.RefreshToken))
+	b = append(b, '{')
+	field := func(name string) {
+		if len(b) > 1 {
+			b = append(b, ',')
+		}
+		b = append(append(append(b, '"'), name...), '"', ':')
 	}
+	if !a.cookies.on {
+		field("access_token")
+		b = jsonscan.AppendString(b, t.AccessToken)
+		if t.RefreshToken != "" {
+			field("refresh_token")
+			b = jsonscan.AppendString(b, t.RefreshToken)
+		}
+		field("token_type")
+		b = append(b, `"Bearer"`...)
+	}
+	field("expires_in")
+	b = strconv.AppendInt(b, t.ExpiresIn, 10)
+	if t.RefreshToken != "" {
+		field("refresh_expires_in")
+		b = strconv.AppendInt(b, t.RefreshExpiresIn, 10)
+	}
+	if a.cookies.on {
+		field("csrf_token")
+		b = jsonscan.AppendString(b, t.csrf)
+	}
+	b = append(append(b, t.reply...), '}')
 	h := c.Writer.Header()
 	h["Cache-Control"] = []string{"no-store"}
 	h["Pragma"] = []string{"no-cache"}
 	if a.cookies.on {
-		a.answerCookies(c, t)
-		return
+		a.setCookies(c, t)
 	}
-	c.JSON(http.StatusOK, t)
+	c.Data(http.StatusOK, "application/json; charset=utf-8", b)
 }
 
-type credentials struct {
-	Username *string `json:"username"`
-	Password *string `json:"password"`
-}
-
-// checkPassword reads the credentials and asks the authenticator.
-func (a *Auth) checkPassword(c *gin.Context) (Identity, error) {
-	var cred credentials
-	if err := readJSON(c.Request, &cred, true); err != nil {
-		return Identity{}, err
+// readJSON reads a body that must be one JSON object of at most
+// maxBodySize bytes sent as application/json.
+func readJSON(r *http.Request) (string, error) {
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || mt != "application/json" {
+		return "", errNotJSON
 	}
-	if cred.Username == nil || *cred.Username == "" || cred.Password == nil || *cred.Password == "" {
-		return Identity{}, fmt.Errorf("%w: username and password are required", ErrInvalidRequest)
-	}
-	if a.authenticate == nil {
-		return Identity{}, errNoAuthenticator
-	}
-	try, err := a.beginAttempt(c, *cred.Username)
-	if err != nil {
-		return Identity{}, err
-	}
-	id, err := a.authenticate(c, *cred.Username, *cred.Password)
-	switch {
-	case errors.Is(err, ErrInvalidCredentials):
-		a.alert(c.Request.Context(), "login failed", "account", try.account, "client", try.client)
-		return Identity{}, err
-	case err != nil:
-		// The authenticator could not decide (a database outage, say):
-		// that is not the client's fault and must not read as wrong
-		// credentials.
-		return Identity{}, fmt.Errorf("%w: authenticator: %w", ErrStoreUnavailable, err)
-	}
-	return id, try.succeeded(c.Request.Context())
-}
-
-// readJSON decodes one JSON object of at most MaxBodySize bytes into v. An
-// empty body is an error only when required.
-func readJSON(r *http.Request, v any, required bool) error {
 	if r.Body == nil {
-		if required {
-			return fmt.Errorf("%w: empty body", ErrInvalidRequest)
-		}
-		return nil
+		return "", fmt.Errorf("%w: empty body", ErrInvalidRequest)
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, MaxBodySize+1))
-	if err != nil {
-		return fmt.Errorf("%w: reading body: %w", ErrInvalidRequest, err)
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxBodySize+1))
+	switch {
+	case err != nil:
+		return "", fmt.Errorf("%w: reading body: %w", ErrInvalidRequest, err)
+	case len(body) > maxBodySize:
+		return "", fmt.Errorf("%w: body over %d bytes", ErrInvalidRequest, maxBodySize)
+	case len(bytes.TrimSpace(body)) == 0:
+		return "", fmt.Errorf("%w: empty body", ErrInvalidRequest)
 	}
-	if len(body) > MaxBodySize {
-		return fmt.Errorf("%w: body over %d bytes", ErrInvalidRequest, MaxBodySize)
+	if err := jsonscan.Object(body); err != nil {
+		return "", fmt.Errorf("%w: body is not one JSON object: %w", ErrInvalidRequest, err)
 	}
-	if len(bytes.TrimSpace(body)) == 0 {
-		if required {
-			return fmt.Errorf("%w: empty body", ErrInvalidRequest)
-		}
-		return nil
-	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	if err := dec.Decode(v); err != nil {
-		return fmt.Errorf("%w: body is not the expected JSON object", ErrInvalidRequest)
-	}
-	if dec.More() {
-		return fmt.Errorf("%w: trailing data after the JSON object", ErrInvalidRequest)
-	}
-	return nil
+	return string(body), nil
 }

@@ -1,7 +1,6 @@
 package ginfresh
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,6 +9,8 @@ import (
 	"sync"
 
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/ginfresh/ginfresh/internal/jsonscan"
 )
 
 // JWS "typ" header values. Access tokens follow RFC 9068; refresh tokens get
@@ -25,6 +26,7 @@ var (
 	errCritical     = errors.New("crit header is not supported")
 	errTokenTooLong = errors.New("token too long")
 	errBadCharacter = errors.New("token holds a character outside base64url")
+	errSegments     = fmt.Errorf("%w: token contains an invalid number of segments", jwt.ErrTokenMalformed)
 )
 
 // compactChars are the bytes a JWS compact token may hold. Checked up front
@@ -38,20 +40,11 @@ var compactChars = func() (t [256]bool) {
 	return t
 }()
 
-// jwtHeader is the part of a JOSE header ginfresh reads. jku, x5u and jwk are
-// never read, so never followed.
-type jwtHeader struct {
-	Alg  string          `json:"alg"`
-	Kid  *string         `json:"kid"`
-	Typ  string          `json:"typ"`
-	Crit json.RawMessage `json:"crit"`
-}
-
 // knownHeader is a header segment exactly as this format emits it, mapped to
 // what it says, so the usual token's header costs one map look-up.
 type knownHeader struct {
-	key *Key
-	typ TokenType
+	key  *Key
+	kind Kind
 }
 
 // jwtFormat signs and verifies JWS compact tokens with a fixed key set.
@@ -60,7 +53,7 @@ type jwtFormat struct {
 	keys    map[string]*Key
 	single  *Key // the key to use when a token names none and only one is configured
 	headers map[string]knownHeader
-	issue   [3]string // encoded header per TokenType, for signer
+	issue   [3]string // encoded header per Kind, for signer
 	buffers sync.Pool
 }
 
@@ -86,11 +79,11 @@ func buildJWTFormat(signer *Key, verifiers []*Key) (*jwtFormat, error) {
 			return nil, fmt.Errorf("two keys share kid %q", k.id)
 		}
 		f.keys[k.id] = k
-		for _, typ := range []TokenType{AccessToken, RefreshToken} {
-			h := encodeHeader(k, typ)
-			f.headers[h] = knownHeader{k, typ}
+		for _, kind := range []Kind{Access, Refresh} {
+			h := encodeHeader(k, kind)
+			f.headers[h] = knownHeader{k, kind}
 			if k == signer {
-				f.issue[typ] = h
+				f.issue[kind] = h
 			}
 		}
 	}
@@ -102,33 +95,37 @@ func buildJWTFormat(signer *Key, verifiers []*Key) (*jwtFormat, error) {
 	return f, nil
 }
 
-func typName(typ TokenType) string {
-	if typ == RefreshToken {
+func typName(k Kind) string {
+	if k == Refresh {
 		return typRefresh
 	}
 	return typAccess
 }
 
-func encodeHeader(k *Key, typ TokenType) string {
-	h := `{"alg":` + string(appendJSONString(nil, k.alg)) + `,"kid":` + string(appendJSONString(nil, k.id)) + `,"typ":"` + typName(typ) + `"}`
+func encodeHeader(k *Key, kind Kind) string {
+	h := `{"alg":` + string(jsonscan.AppendString(nil, string(k.alg))) + `,"kid":` + string(jsonscan.AppendString(nil, k.id)) + `,"typ":"` + typName(kind) + `"}`
 	return b64.EncodeToString([]byte(h))
 }
 
-// CanIssue reports whether the format holds a signing key; see [Format].
+// CanIssue implements [Format].
 func (f *jwtFormat) CanIssue() bool { return f.signer != nil }
 
-// Issue implements [Format].
-func (f *jwtFormat) Issue(typ TokenType, c *Claims) (string, error) {
+// DeriveKey derives a secret from the signing key; see [Format].
+func (f *jwtFormat) DeriveKey(label string) []byte {
 	if f.signer == nil {
-		return "", ErrKeyUnavailable
+		return nil
 	}
-	payload, err := c.MarshalJSON()
-	if err != nil {
-		return "", err
+	return f.signer.derive(label)
+}
+
+// Issue implements [Format].
+func (f *jwtFormat) Issue(kind Kind, payload []byte) (string, error) {
+	if f.signer == nil {
+		return "", ErrCannotIssue
 	}
-	header := f.issue[typ]
+	header := f.issue[kind]
 	n := len(header) + 1 + b64.EncodedLen(len(payload))
-	buf := make([]byte, n, n+1+b64.EncodedLen(128))
+	buf := make([]byte, n, n+1+b64.EncodedLen(64))
 	copy(buf, header)
 	buf[len(header)] = '.'
 	b64.Encode(buf[len(header)+1:], payload)
@@ -143,8 +140,8 @@ func (f *jwtFormat) Issue(typ TokenType, c *Claims) (string, error) {
 
 // Verify implements [Format]: structure, key by kid, alg bound to that key,
 // no crit, signature, then typ, then the payload.
-func (f *jwtFormat) Verify(want TokenType, token string) (*Claims, error) {
-	if len(token) > MaxTokenSize {
+func (f *jwtFormat) Verify(want Kind, token string) ([]byte, error) {
+	if len(token) > maxTokenSize {
 		return nil, tokenError(ErrTokenInvalid, errTokenTooLong)
 	}
 	for i := 0; i < len(token); i++ {
@@ -154,84 +151,93 @@ func (f *jwtFormat) Verify(want TokenType, token string) (*Claims, error) {
 	}
 	dot1 := strings.IndexByte(token, '.')
 	if dot1 < 0 {
-		return nil, tokenError(ErrTokenInvalid, fmt.Errorf("%w: token contains an invalid number of segments", jwt.ErrTokenMalformed))
+		return nil, tokenError(ErrTokenInvalid, errSegments)
 	}
 	dot2 := strings.IndexByte(token[dot1+1:], '.') + dot1 + 1
 	if dot2 <= dot1 || strings.IndexByte(token[dot2+1:], '.') >= 0 {
-		return nil, tokenError(ErrTokenInvalid, fmt.Errorf("%w: token contains an invalid number of segments", jwt.ErrTokenMalformed))
+		return nil, tokenError(ErrTokenInvalid, errSegments)
 	}
-	key, typ, err := f.header(token[:dot1])
+	key, kind, err := f.header(token[:dot1])
 	if err != nil {
 		return nil, tokenError(ErrTokenInvalid, err)
 	}
 
-	// The signing input, the decoded signature and the decoded payload
-	// share one pooled buffer; decodeClaims copies what it keeps.
+	// The token and its decoded signature share one pooled buffer.
 	bp := f.buffers.Get().(*[]byte)
 	defer f.buffers.Put(bp)
 	sigText := len(token) - dot2 - 1
-	buf := slices.Grow(append((*bp)[:0], token...), b64.DecodedLen(sigText)+b64.DecodedLen(dot2-dot1-1))
+	buf := slices.Grow(append((*bp)[:0], token...), b64.DecodedLen(sigText))
 	*bp = buf
 	n, err := b64Strict.Decode(buf[len(token):cap(buf)], buf[dot2+1:])
 	if err != nil {
 		return nil, tokenError(ErrTokenInvalid, fmt.Errorf("%w: signature: %w", jwt.ErrTokenMalformed, err))
 	}
-	sigStart := len(token)
-	buf = buf[:sigStart+n]
-	if err := key.verify(buf[:dot2], token[:dot2], buf[sigStart:]); err != nil {
+	if err := key.verify(buf[:dot2], token[:dot2], buf[len(token):len(token)+n]); err != nil {
 		return nil, tokenError(ErrTokenInvalid, err)
 	}
-	if typ != want {
-		return nil, tokenError(ErrWrongTokenType, fmt.Errorf("got a %s token, want %s", typ, want))
+	if kind != want {
+		return nil, tokenError(ErrWrongTokenType, fmt.Errorf("got a %s token, want %s", kind, want))
 	}
-	n, err = b64Strict.Decode(buf[len(buf):cap(buf)], buf[dot1+1:dot2])
+	payload := make([]byte, b64.DecodedLen(dot2-dot1-1))
+	n, err = b64Strict.Decode(payload, buf[dot1+1:dot2])
 	if err != nil {
 		return nil, tokenError(ErrTokenInvalid, fmt.Errorf("%w: payload: %w", jwt.ErrTokenMalformed, err))
 	}
-	c, err := decodeClaims(buf[len(buf) : len(buf)+n])
-	if err != nil {
-		return nil, tokenError(ErrTokenInvalid, err)
-	}
-	return c, nil
+	return payload[:n], nil
 }
 
-// header resolves a header segment to its key and token type.
-func (f *jwtFormat) header(seg string) (*Key, TokenType, error) {
+// header resolves a header segment to its key and token kind. Members are
+// matched by their exact names, as the payload's are: "ALG" is not "alg".
+func (f *jwtFormat) header(seg string) (*Key, Kind, error) {
 	if h, ok := f.headers[seg]; ok {
-		return h.key, h.typ, nil
+		return h.key, h.kind, nil
 	}
 	raw, err := b64Strict.DecodeString(seg)
 	if err != nil {
 		return nil, 0, fmt.Errorf("%w: header: %w", jwt.ErrTokenMalformed, err)
 	}
-	if err := checkDuplicateKeys(raw); err != nil {
-		return nil, 0, err
-	}
-	var h jwtHeader
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	if err := dec.Decode(&h); err != nil || dec.More() {
+	if !json.Valid(raw) {
 		return nil, 0, fmt.Errorf("%w: header is not a JSON object", jwt.ErrTokenMalformed)
 	}
-	if h.Crit != nil {
-		return nil, 0, errCritical
+	var alg, kid, typ string
+	var hasKid bool
+	err = jsonscan.Each(string(raw), func(name, v string) error {
+		switch name {
+		case "crit":
+			return errCritical
+		case "alg":
+			return stringClaim(&alg, name, v)
+		case "typ":
+			return stringClaim(&typ, name, v)
+		case "kid":
+			hasKid = true
+			return stringClaim(&kid, name, v)
+		}
+		return nil // jku, x5u, jwk…: never read, so never followed
+	})
+	switch {
+	case errors.Is(err, jsonscan.ErrNotObject), errors.Is(err, jsonscan.ErrDuplicate), errors.Is(err, jsonscan.ErrBadName):
+		return nil, 0, fmt.Errorf("%w: header: %w", jwt.ErrTokenMalformed, err)
+	case err != nil:
+		return nil, 0, err
 	}
-	var key *Key
-	if h.Kid == nil {
-		key = f.single
-	} else {
-		key = f.keys[*h.Kid]
+	key := f.single
+	if hasKid {
+		key = f.keys[kid]
 	}
 	if key == nil {
 		return nil, 0, fmt.Errorf("%w: %w", jwt.ErrTokenUnverifiable, errUnknownKey)
 	}
-	if h.Alg != key.alg {
+	if Algorithm(alg) != key.alg {
 		return nil, 0, fmt.Errorf("%w: %w", jwt.ErrTokenSignatureInvalid, errAlgMismatch)
 	}
-	switch strings.ToLower(strings.TrimPrefix(strings.ToLower(h.Typ), "application/")) {
+	// Media types ignore case, and "application/" may be left out (RFC 7515
+	// §4.1.9).
+	switch strings.TrimPrefix(strings.ToLower(typ), "application/") {
 	case typAccess:
-		return key, AccessToken, nil
+		return key, Access, nil
 	case typRefresh:
-		return key, RefreshToken, nil
+		return key, Refresh, nil
 	}
 	return nil, 0, fmt.Errorf("%w: unknown typ", jwt.ErrTokenMalformed)
 }

@@ -9,6 +9,7 @@ import (
 	"crypto/rsa"
 	"crypto/sha256"
 	"crypto/sha512"
+	"crypto/x509"
 	"encoding/base64"
 	"fmt"
 	"hash"
@@ -17,19 +18,44 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 )
 
-// MinHMACKeySize is the shortest HMAC secret accepted, in bytes (RFC 7518
+// minHMACKeySize is the shortest HMAC secret accepted, in bytes (RFC 7518
 // §3.2 asks for a key at least as long as the hash output of HS256).
-const MinHMACKeySize = 32
+const minHMACKeySize = 32
 
-// minRSABits is the smallest RSA modulus accepted (RFC 7518 §3.3).
-const minRSABits = 2048
+// RSA moduli accepted: at least 2048 bits (RFC 7518 §3.3) and at most 8192,
+// so that a key from a fetched key set cannot make each forged token cost
+// many milliseconds to refuse.
+const (
+	minRSABits = 2048
+	maxRSABits = 8192
+)
+
+// Algorithm is a JWS algorithm (RFC 7518) that a [Key] is bound to.
+type Algorithm string
+
+// The algorithms keys can be bound to.
+const (
+	HS256 Algorithm = "HS256" // HMAC with SHA-256: a shared secret
+	HS384 Algorithm = "HS384"
+	HS512 Algorithm = "HS512"
+	RS256 Algorithm = "RS256" // RSASSA-PKCS1-v1_5 with SHA-256
+	RS384 Algorithm = "RS384"
+	RS512 Algorithm = "RS512"
+	PS256 Algorithm = "PS256" // RSASSA-PSS with SHA-256
+	PS384 Algorithm = "PS384"
+	PS512 Algorithm = "PS512"
+	ES256 Algorithm = "ES256" // ECDSA on P-256 with SHA-256
+	ES384 Algorithm = "ES384"
+	ES512 Algorithm = "ES512"
+	EdDSA Algorithm = "EdDSA" // Ed25519
+)
 
 // Key is one key bound to exactly one algorithm (RFC 8725 §3.1). A token is
 // checked with the key its kid names, and only if its alg is that key's
 // algorithm; the token's alg never chooses how it is verified.
 type Key struct {
 	id     string
-	alg    string
+	alg    Algorithm
 	method jwt.SigningMethod
 	// private signs; nil for a verification-only key.
 	private any
@@ -43,8 +69,8 @@ type Key struct {
 // ID returns the key's kid.
 func (k *Key) ID() string { return k.id }
 
-// Algorithm returns the JWS algorithm the key is bound to.
-func (k *Key) Algorithm() string { return k.alg }
+// Algorithm returns the algorithm the key is bound to.
+func (k *Key) Algorithm() Algorithm { return k.alg }
 
 // CanSign reports whether the key holds private (or secret) material.
 func (k *Key) CanSign() bool { return k.private != nil }
@@ -57,29 +83,29 @@ func (k *Key) Public() crypto.PublicKey {
 	return k.public
 }
 
-var hmacHashes = map[string]func() hash.Hash{
-	"HS256": sha256.New,
-	"HS384": sha512.New384,
-	"HS512": sha512.New,
+var hmacHashes = map[Algorithm]func() hash.Hash{
+	HS256: sha256.New,
+	HS384: sha512.New384,
+	HS512: sha512.New,
 }
 
-// NewHMACKey binds a shared secret of at least [MinHMACKeySize] bytes to one
+// NewHMACKey binds a shared secret of at least 32 bytes to one
 // of HS256, HS384 or HS512. With an empty id, the kid is derived from the
 // secret by a one-way hash, so every instance sharing the secret agrees on it.
-func NewHMACKey(id, alg string, secret []byte) (*Key, error) {
+func NewHMACKey(id string, alg Algorithm, secret []byte) (*Key, error) {
 	newHash, ok := hmacHashes[alg]
 	if !ok {
 		return nil, fmt.Errorf("%w: algorithm %q is not an HMAC algorithm (use HS256, HS384 or HS512)", ErrInvalidKey, alg)
 	}
-	if len(secret) < MinHMACKeySize {
-		return nil, fmt.Errorf("%w: HMAC key is %d bytes, at least %d are required", ErrInvalidKey, len(secret), MinHMACKeySize)
+	if len(secret) < minHMACKeySize {
+		return nil, fmt.Errorf("%w: HMAC key is %d bytes, at least %d are required", ErrInvalidKey, len(secret), minHMACKeySize)
 	}
 	secret = append([]byte(nil), secret...) // the caller may reuse its slice
 	if id == "" {
-		sum := sha256.Sum256(append([]byte("ginfresh kid\x00"+alg+"\x00"), secret...))
+		sum := sha256.Sum256(append([]byte("ginfresh kid\x00"+string(alg)+"\x00"), secret...))
 		id = base64.RawURLEncoding.EncodeToString(sum[:12])
 	}
-	k := &Key{id: id, alg: alg, method: jwt.GetSigningMethod(alg), private: secret, public: secret}
+	k := &Key{id: id, alg: alg, method: jwt.GetSigningMethod(string(alg)), private: secret, public: secret}
 	k.hmac = &sync.Pool{New: func() any { return &macState{h: hmac.New(newHash, secret)} }}
 	return k, nil
 }
@@ -94,7 +120,7 @@ type macState struct {
 // NewSigningKey binds a private key to an asymmetric algorithm: RS256
 // (*rsa.PrivateKey), PS256 (*rsa.PrivateKey), ES256 (*ecdsa.PrivateKey on
 // P-256) or EdDSA (ed25519.PrivateKey). Its public half verifies.
-func NewSigningKey(id, alg string, private crypto.Signer) (*Key, error) {
+func NewSigningKey(id string, alg Algorithm, private crypto.Signer) (*Key, error) {
 	if private == nil {
 		return nil, fmt.Errorf("%w: private key is nil", ErrInvalidKey)
 	}
@@ -125,7 +151,7 @@ func NewSigningKey(id, alg string, private crypto.Signer) (*Key, error) {
 // NewVerificationKey binds a public key to one asymmetric algorithm, for
 // tokens signed elsewhere or by a retired signing key. With an empty id the
 // kid is the key's RFC 7638 thumbprint.
-func NewVerificationKey(id, alg string, public crypto.PublicKey) (*Key, error) {
+func NewVerificationKey(id string, alg Algorithm, public crypto.PublicKey) (*Key, error) {
 	if p, ok := public.(*ed25519.PublicKey); ok {
 		var k ed25519.PublicKey // a nil p stays empty, which is refused
 		if p != nil {
@@ -143,7 +169,7 @@ func NewVerificationKey(id, alg string, public crypto.PublicKey) (*Key, error) {
 		}
 		id = tp
 	}
-	return &Key{id: id, alg: alg, method: jwt.GetSigningMethod(alg), public: public}, nil
+	return &Key{id: id, alg: alg, method: jwt.GetSigningMethod(string(alg)), public: public}, nil
 }
 
 // checkPrivate refuses private keys too empty to say what their public half
@@ -170,11 +196,11 @@ func checkPrivate(private crypto.Signer) error {
 }
 
 // esCurves is the curve each ECDSA algorithm is bound to.
-var esCurves = map[string]elliptic.Curve{"ES256": elliptic.P256(), "ES384": elliptic.P384(), "ES512": elliptic.P521()}
+var esCurves = map[Algorithm]elliptic.Curve{ES256: elliptic.P256(), ES384: elliptic.P384(), ES512: elliptic.P521()}
 
-func checkKeyType(alg string, public crypto.PublicKey) error {
+func checkKeyType(alg Algorithm, public crypto.PublicKey) error {
 	switch alg {
-	case "RS256", "RS384", "RS512", "PS256", "PS384", "PS512":
+	case RS256, RS384, RS512, PS256, PS384, PS512:
 		k, ok := public.(*rsa.PublicKey)
 		if !ok {
 			return fmt.Errorf("%w: %s needs an RSA key, got %T", ErrInvalidKey, alg, public)
@@ -182,10 +208,10 @@ func checkKeyType(alg string, public crypto.PublicKey) error {
 		if k == nil || k.N == nil || k.E < 3 {
 			return fmt.Errorf("%w: RSA key is empty or has no usable exponent", ErrInvalidKey)
 		}
-		if k.N.BitLen() < minRSABits {
-			return fmt.Errorf("%w: RSA key is %d bits, at least %d are required", ErrInvalidKey, k.N.BitLen(), minRSABits)
+		if n := k.N.BitLen(); n < minRSABits || n > maxRSABits {
+			return fmt.Errorf("%w: RSA key is %d bits, not %d to %d", ErrInvalidKey, n, minRSABits, maxRSABits)
 		}
-	case "ES256", "ES384", "ES512":
+	case ES256, ES384, ES512:
 		k, ok := public.(*ecdsa.PublicKey)
 		if !ok {
 			return fmt.Errorf("%w: %s needs an ECDSA key, got %T", ErrInvalidKey, alg, public)
@@ -197,7 +223,7 @@ func checkKeyType(alg string, public crypto.PublicKey) error {
 		if k.Curve != want {
 			return fmt.Errorf("%w: %s needs curve %s, got %s", ErrInvalidKey, alg, want.Params().Name, k.Curve.Params().Name)
 		}
-	case "EdDSA":
+	case EdDSA:
 		k, ok := public.(ed25519.PublicKey)
 		if !ok {
 			return fmt.Errorf("%w: EdDSA needs an Ed25519 key, got %T", ErrInvalidKey, public)
@@ -205,7 +231,7 @@ func checkKeyType(alg string, public crypto.PublicKey) error {
 		if len(k) != ed25519.PublicKeySize {
 			return fmt.Errorf("%w: Ed25519 public key is %d bytes, not %d", ErrInvalidKey, len(k), ed25519.PublicKeySize)
 		}
-	case "HS256", "HS384", "HS512":
+	case HS256, HS384, HS512:
 		return fmt.Errorf("%w: %s is an HMAC algorithm (use NewHMACKey)", ErrInvalidKey, alg)
 	default:
 		return fmt.Errorf("%w: algorithm %q is not supported", ErrInvalidKey, alg)
@@ -216,7 +242,7 @@ func checkKeyType(alg string, public crypto.PublicKey) error {
 // sign returns the signature of input.
 func (k *Key) sign(input []byte) ([]byte, error) {
 	if k.private == nil {
-		return nil, ErrKeyUnavailable
+		return nil, ErrCannotIssue
 	}
 	if k.hmac != nil {
 		m := k.hmac.Get().(*macState)
@@ -246,4 +272,26 @@ func (k *Key) verify(input []byte, inputString string, sig []byte) error {
 		return fmt.Errorf("%w: %w", jwt.ErrTokenSignatureInvalid, err)
 	}
 	return nil
+}
+
+// derive returns a secret derived from the key's private material under
+// label, so that instances holding the same key agree on it; nil when the
+// private half is out of reach (a hardware signer, say) or absent.
+func (k *Key) derive(label string) []byte {
+	var material []byte
+	switch p := k.private.(type) {
+	case nil:
+		return nil
+	case []byte: // an HMAC secret
+		material = p
+	default:
+		// RSA, ECDSA and Ed25519 keys in memory marshal; others do not.
+		var err error
+		if material, err = x509.MarshalPKCS8PrivateKey(p); err != nil {
+			return nil
+		}
+	}
+	m := hmac.New(sha256.New, material)
+	m.Write([]byte(label))
+	return m.Sum(nil)
 }

@@ -14,7 +14,7 @@ import (
 // PRIVATE KEY") and SEC1 ("EC PRIVATE KEY"). Encrypted keys, several blocks
 // and text after the block are refused, so a file holds exactly the key it
 // seems to. With an empty id the kid is the key's RFC 7638 thumbprint.
-func ParsePrivateKeyPEM(id, alg string, data []byte) (*Key, error) {
+func ParsePrivateKeyPEM(id string, alg Algorithm, data []byte) (*Key, error) {
 	block, err := onePEMBlock(data)
 	if err != nil {
 		return nil, err
@@ -47,7 +47,7 @@ func ParsePrivateKeyPEM(id, alg string, data []byte) (*Key, error) {
 // PUBLIC KEY") and X.509 certificates ("CERTIFICATE", whose public key is
 // used; the certificate itself is not validated). A private key is refused:
 // a service that only verifies should never hold one.
-func ParsePublicKeyPEM(id, alg string, data []byte) (*Key, error) {
+func ParsePublicKeyPEM(id string, alg Algorithm, data []byte) (*Key, error) {
 	block, err := onePEMBlock(data)
 	if err != nil {
 		return nil, err

@@ -1,326 +1,401 @@
 package ginfresh_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
-	"log/slog"
 	"net/http"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/gin-gonic/gin"
-	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
+	"unicode/utf8"
 
 	"github.com/ginfresh/ginfresh"
+	"github.com/ginfresh/ginfresh/internal/testkit"
 )
 
-func TestRotationAndReuse(t *testing.T) {
-	var logs bytes.Buffer
-	f := newFixture(t, ginfresh.WithLogger(slog.New(slog.NewJSONHandler(&logs, nil))))
-	first := f.login(t, "alice")
-
-	w := f.refresh(t, first.RefreshToken)
-	require.Equal(t, http.StatusOK, w.Code)
-	second := decodeTokens(t, w)
-	require.NotEqual(t, first.RefreshToken, second.RefreshToken)
-
-	// The retired token comes back: a replay. It and the family's current
-	// token are dead from now on.
-	w = f.refresh(t, first.RefreshToken)
-	require.Equal(t, http.StatusUnauthorized, w.Code)
-	assert.Equal(t, "invalid_token", errorCode(t, w))
-	w = f.refresh(t, second.RefreshToken)
-	assert.Equal(t, http.StatusUnauthorized, w.Code, "reuse revokes the whole family")
-
-	assert.Contains(t, logs.String(), "refresh token reuse")
-	assert.Contains(t, logs.String(), f.claims(t, ginfresh.AccessToken, first.AccessToken).Subject)
-	assert.NotContains(t, logs.String(), first.RefreshToken, "the log names tokens by jti only")
-
-	other := f.login(t, "alice")
-	assert.Equal(t, http.StatusOK, f.refresh(t, other.RefreshToken).Code, "other sessions are untouched")
+// loginFrom logs user in with a User-Agent from a client address.
+func loginFrom(t testing.TB, s *testkit.Server, user, userAgent, addr string) ginfresh.Tokens {
+	t.Helper()
+	w := s.Do(testkit.Request{
+		Method: http.MethodPost, Path: "/auth/login", Body: testkit.Credentials(user, testkit.Users[user]),
+		Header: http.Header{"User-Agent": {userAgent}}, RemoteAddr: addr,
+	})
+	testkit.Status(t, w, http.StatusOK)
+	return testkit.DecodeTokens(t, w)
 }
 
-func TestRotationOff(t *testing.T) {
-	f := newFixture(t, ginfresh.WithRefreshRotation(false))
-	tok := f.login(t, "alice")
-	for range 3 {
-		w := f.refresh(t, tok.RefreshToken)
-		require.Equal(t, http.StatusOK, w.Code)
-		f.clock.Advance(time.Second)
+func TestSessions(t *testing.T) {
+	ctx := context.Background()
+	s := keyedServer(t)
+	t0 := s.Clock.Now()
+	first := loginFrom(t, s, "alice", "Firefox/140", "203.0.113.7:4711")
+	s.Clock.Advance(time.Second)
+	t1 := s.Clock.Now()
+	loginFrom(t, s, "bob", "curl/8", "198.51.100.1:1")
+	second := loginFrom(t, s, "alice", "Safari/18", "[2001:db8::1]:443")
+	s.Clock.Advance(time.Minute)
+	t2 := s.Clock.Now()
+	refreshed(t, s, first.RefreshToken)
+
+	got, err := s.Auth.Sessions(ctx, "alice")
+	if err != nil {
+		t.Fatal(err)
 	}
-}
-
-func TestSessionLimits(t *testing.T) {
-	t.Run("absolute lifetime", func(t *testing.T) {
-		f := newFixture(t, ginfresh.WithSessionLifetime(48*time.Hour), ginfresh.WithRefreshTTL(24*time.Hour), ginfresh.WithIdleTimeout(24*time.Hour))
-		tok := f.login(t, "alice").RefreshToken
-		for range 3 {
-			f.clock.Advance(15 * time.Hour)
-			w := f.refresh(t, tok)
-			require.Equal(t, http.StatusOK, w.Code, "active user at %v", 15*time.Hour)
-			next := decodeTokens(t, w).RefreshToken
-			exp := segment(t, next, 1)["exp"].(float64)
-			assert.LessOrEqual(t, exp, float64(newClock().Now().Add(48*time.Hour).Unix()), "no refresh token outlives its session")
-			tok = next
+	want := []ginfresh.Session{
+		{
+			ID: s.Claims(t, ginfresh.Access, first.AccessToken).SessionID, Subject: "alice",
+			Started: t0, Refreshed: t2, IdleUntil: t2.Add(7 * 24 * time.Hour), Expires: t0.Add(30 * 24 * time.Hour),
+			UserAgent: "Firefox/140", Address: "203.0.113.7",
+		},
+		{
+			ID: s.Claims(t, ginfresh.Access, second.AccessToken).SessionID, Subject: "alice",
+			Started: t1, IdleUntil: t1.Add(7 * 24 * time.Hour), Expires: t1.Add(30 * 24 * time.Hour),
+			UserAgent: "Safari/18", Address: "2001:db8::1",
+		},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("got %d sessions %+v, want %d", len(got), got, len(want))
+	}
+	for i := range want {
+		// Times compare with Equal: a store may hand back another location.
+		g, w := got[i], want[i]
+		if g.ID != w.ID || g.Subject != w.Subject || g.UserAgent != w.UserAgent || g.Address != w.Address ||
+			!g.Started.Equal(w.Started) || !g.Refreshed.Equal(w.Refreshed) || !g.IdleUntil.Equal(w.IdleUntil) || !g.Expires.Equal(w.Expires) {
+			t.Errorf("session %d:\n got %+v\nwant %+v", i, g, w)
 		}
-		f.clock.Advance(4 * time.Hour) // 49 h after login
-		assert.Equal(t, http.StatusUnauthorized, f.refresh(t, tok).Code)
-	})
-	t.Run("idle timeout", func(t *testing.T) {
-		f := newFixture(t, ginfresh.WithIdleTimeout(time.Hour))
-		tok := f.login(t, "alice").RefreshToken
-		f.clock.Advance(59 * time.Minute)
-		w := f.refresh(t, tok)
-		require.Equal(t, http.StatusOK, w.Code)
-		f.clock.Advance(61 * time.Minute)
-		assert.Equal(t, http.StatusUnauthorized, f.refresh(t, decodeTokens(t, w).RefreshToken).Code)
-	})
-	t.Run("expired refresh token", func(t *testing.T) {
-		f := newFixture(t, ginfresh.WithRefreshTTL(time.Hour))
-		tok := f.login(t, "alice").RefreshToken
-		f.clock.Advance(time.Hour)
-		w := f.refresh(t, tok)
-		assert.Equal(t, http.StatusUnauthorized, w.Code)
-		assert.Equal(t, "invalid_token", errorCode(t, w))
-	})
-}
-
-func TestRefreshRefusals(t *testing.T) {
-	f := newFixture(t)
-	tok := f.login(t, "alice")
-	tests := []struct {
-		name       string
-		token      string
-		header     http.Header
-		wantStatus int
-	}{
-		{"access token", tok.AccessToken, nil, 401},
-		{"garbage", "x.y.z", nil, 401},
-		{"no token", "", nil, 401},
-		{"two headers", "", http.Header{"Authorization": {"Bearer a", "Bearer b"}}, 400},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			w := f.do(request{method: http.MethodPost, path: "/auth/refresh", token: tt.token, header: tt.header})
-			assert.Equal(t, tt.wantStatus, w.Code)
-			errorCode(t, w)
-		})
+	if got, err := s.Auth.Sessions(ctx, "carol"); err != nil || len(got) != 0 {
+		t.Errorf("an unknown subject: %v, %v", got, err)
 	}
 }
 
-func TestLogout(t *testing.T) {
-	tests := []struct {
-		name     string
-		logout   func(f *fixture, tok ginfresh.Tokens) request
-		wantCode int
-		// whether the access token still works afterwards
-		accessAlive bool
+// TestSessionUserAgent: the User-Agent is kept to 256 bytes, cut where a
+// character ends, so the list never shows half a character.
+func TestSessionUserAgent(t *testing.T) {
+	for _, tt := range []struct {
+		name, ua, want string
 	}{
-		{"refresh token as bearer", func(_ *fixture, tok ginfresh.Tokens) request {
-			return request{token: tok.RefreshToken}
-		}, 204, false},
-		{"refresh token in body", func(_ *fixture, tok ginfresh.Tokens) request {
-			return request{body: `{"refresh_token":"` + tok.RefreshToken + `"}`}
-		}, 204, false},
-		{"access bearer and refresh body", func(_ *fixture, tok ginfresh.Tokens) request {
-			return request{token: tok.AccessToken, body: `{"refresh_token":"` + tok.RefreshToken + `"}`}
-		}, 204, false},
-	}
-	for _, tt := range tests {
+		{"short", "Mozilla/5.0", "Mozilla/5.0"},
+		{"256 bytes", strings.Repeat("a", 256), strings.Repeat("a", 256)},
+		{"long", strings.Repeat("a", 300), strings.Repeat("a", 256)},
+		{"two-byte characters across the cut", "a" + strings.Repeat("é", 150), "a" + strings.Repeat("é", 127)},
+		{"three-byte characters across the cut", strings.Repeat("€", 100), strings.Repeat("€", 85)},
+		{"none", "", ""},
+	} {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newFixture(t, ginfresh.WithAccessRevocation())
-			tok := f.login(t, "alice")
-			req := tt.logout(f, tok)
-			req.method, req.path = http.MethodPost, "/auth/logout"
-			w := f.do(req)
-			require.Equal(t, tt.wantCode, w.Code, w.Body.String())
-			assert.Equal(t, http.StatusUnauthorized, f.refresh(t, tok.RefreshToken).Code, "the session is over")
-			if req.token == tok.AccessToken {
-				assert.Equal(t, http.StatusUnauthorized, f.do(request{path: "/protected", token: tok.AccessToken}).Code, "the access token is revoked")
+			s := keyedServer(t)
+			loginFrom(t, s, "alice", tt.ua, "")
+			got, err := s.Auth.Sessions(context.Background(), "alice")
+			if err != nil || len(got) != 1 {
+				t.Fatalf("sessions %v (%v)", got, err)
+			}
+			if ua := got[0].UserAgent; ua != tt.want || !utf8.ValidString(ua) {
+				t.Errorf("got %q (%d bytes), want %q (%d bytes)", ua, len(ua), tt.want, len(tt.want))
 			}
 		})
 	}
+}
 
-	t.Run("access token only", func(t *testing.T) {
-		f := newFixture(t, ginfresh.WithAccessRevocation())
-		tok := f.login(t, "alice")
-		w := f.do(request{method: http.MethodPost, path: "/auth/logout", token: tok.AccessToken})
-		require.Equal(t, http.StatusNoContent, w.Code)
-		assert.Equal(t, http.StatusUnauthorized, f.do(request{path: "/protected", token: tok.AccessToken}).Code)
+func TestRevokeSession(t *testing.T) {
+	ctx := context.Background()
+	logger, logs := jsonLogger()
+	s := keyedServer(t, ginfresh.WithAccessRevocation(), ginfresh.WithLogger(logger))
+	tok, other, bob := s.Login(t, "alice"), s.Login(t, "alice"), s.Login(t, "bob")
+	sid := s.Claims(t, ginfresh.Access, tok.AccessToken).SessionID
 
-		g := newFixture(t)
-		tok = g.login(t, "alice")
-		w = g.do(request{method: http.MethodPost, path: "/auth/logout", token: tok.AccessToken})
-		assert.Equal(t, http.StatusBadRequest, w.Code, "without access revocation an access token alone ends nothing")
-		assert.Equal(t, http.StatusOK, g.refresh(t, tok.RefreshToken).Code)
-	})
+	// A user may end only their own sessions: bob cannot end alice's, and
+	// learns nothing from trying.
+	if err := s.Auth.RevokeSession(ctx, "bob", sid); !errors.Is(err, ginfresh.ErrSessionNotFound) {
+		t.Errorf("another subject's session: %v, want ErrSessionNotFound", err)
+	}
+	testkit.Status(t, s.Get(testkit.Protected, tok.AccessToken), http.StatusOK)
+	if err := s.Auth.RevokeSession(ctx, "alice", "no-such-session"); !errors.Is(err, ginfresh.ErrSessionNotFound) {
+		t.Errorf("an unknown session: %v, want ErrSessionNotFound", err)
+	}
 
-	t.Run("refusals", func(t *testing.T) {
-		f := newFixture(t)
-		for _, req := range []request{
-			{},
-			{token: "garbage"},
-			{body: `{"refresh_token":42}`},
-			{body: `{"refresh_token":"garbage"}`},
-			{body: `{"refresh_token":"x"`},
-		} {
-			req.method, req.path = http.MethodPost, "/auth/logout"
-			w := f.do(req)
-			assert.True(t, w.Code == 400 || w.Code == 401, "got %d for %+v", w.Code, req)
-			errorCode(t, w)
-		}
-	})
+	if err := s.Auth.RevokeSession(ctx, "alice", sid); err != nil {
+		t.Fatal(err)
+	}
+	testkit.Refused(t, s.Get(testkit.Protected, tok.AccessToken), http.StatusUnauthorized, "invalid_token")
+	testkit.Refused(t, s.Refresh(tok.RefreshToken), http.StatusUnauthorized, "invalid_token")
+	testkit.Status(t, s.Get(testkit.Protected, other.AccessToken), http.StatusOK)
+	testkit.Status(t, s.Get(testkit.Protected, bob.AccessToken), http.StatusOK)
+	if err := s.Auth.RevokeSession(ctx, "alice", sid); !errors.Is(err, ginfresh.ErrSessionNotFound) {
+		t.Errorf("an ended session: %v, want ErrSessionNotFound", err)
+	}
+	if got, _ := s.Auth.Sessions(ctx, "alice"); len(got) != 1 || got[0].ID == sid {
+		t.Errorf("sessions %+v: want only the other one", got)
+	}
+	if !strings.Contains(logs.String(), `"msg":"ginfresh: session revoked","sub":"alice","sid":"`+sid+`"`) {
+		t.Errorf("log %s", logs)
+	}
+	testkit.Status(t, s.Refresh(other.RefreshToken), http.StatusOK)
 }
 
 func TestRevokeSubject(t *testing.T) {
-	f := newFixture(t, ginfresh.WithAccessRevocation())
-	a1, a2, bob := f.login(t, "alice"), f.login(t, "alice"), f.login(t, "bob")
-	// Warm the cache: revocation must apply to cached tokens too.
-	require.Equal(t, http.StatusOK, f.do(request{path: "/protected", token: a1.AccessToken}).Code)
+	ctx := context.Background()
+	s := keyedServer(t, ginfresh.WithAccessRevocation())
+	a1, a2, bob := s.Login(t, "alice"), s.Login(t, "alice"), s.Login(t, "bob")
+	// Warm the cache: the revocation must reach cached tokens too.
+	testkit.Status(t, s.Get(testkit.Protected, a1.AccessToken), http.StatusOK)
 
-	f.clock.Advance(time.Second)
-	require.NoError(t, f.auth.RevokeSubject(context.Background(), "alice"))
-
-	for _, tok := range []ginfresh.Tokens{a1, a2} {
-		assert.Equal(t, http.StatusUnauthorized, f.do(request{path: "/protected", token: tok.AccessToken}).Code)
-		assert.Equal(t, http.StatusUnauthorized, f.refresh(t, tok.RefreshToken).Code)
+	if err := s.Auth.RevokeSubject(ctx, "alice"); err != nil {
+		t.Fatal(err)
 	}
-	_, err := f.auth.Verify(context.Background(), ginfresh.AccessToken, a1.AccessToken)
-	assert.ErrorIs(t, err, ginfresh.ErrTokenRevoked)
-	assert.Equal(t, http.StatusOK, f.do(request{path: "/protected", token: bob.AccessToken}).Code, "other users are untouched")
-	assert.Equal(t, http.StatusOK, f.refresh(t, bob.RefreshToken).Code)
-
-	// The revocation covers its own millisecond, and returns once a real
-	// clock has passed it; this clock needs moving by hand.
-	f.clock.Advance(time.Millisecond)
-	fresh := f.login(t, "alice")
-	assert.Equal(t, http.StatusOK, f.do(request{path: "/protected", token: fresh.AccessToken}).Code, "a login after the revocation works at once")
-	assert.Equal(t, http.StatusOK, f.refresh(t, fresh.RefreshToken).Code)
+	for _, tok := range []ginfresh.Tokens{a1, a2} {
+		testkit.Refused(t, s.Get(testkit.Protected, tok.AccessToken), http.StatusUnauthorized, "invalid_token")
+		testkit.Refused(t, s.Refresh(tok.RefreshToken), http.StatusUnauthorized, "invalid_token")
+	}
+	if _, err := s.Auth.Verify(ctx, ginfresh.Access, a1.AccessToken); !errors.Is(err, ginfresh.ErrTokenRevoked) {
+		t.Errorf("Verify: %v, want ErrTokenRevoked", err)
+	}
+	if got, _ := s.Auth.Sessions(ctx, "alice"); len(got) != 0 {
+		t.Errorf("sessions %+v, want none", got)
+	}
+	testkit.Status(t, s.Get(testkit.Protected, bob.AccessToken), http.StatusOK)
+	testkit.Status(t, s.Refresh(bob.RefreshToken), http.StatusOK)
 }
 
 func TestRevokeSubjectWithoutAccessRevocation(t *testing.T) {
-	f := newFixture(t)
-	tok := f.login(t, "alice")
-	f.clock.Advance(time.Second)
-	require.NoError(t, f.auth.RevokeSubject(context.Background(), "alice"))
-	assert.Equal(t, http.StatusUnauthorized, f.refresh(t, tok.RefreshToken).Code)
-	assert.Equal(t, http.StatusOK, f.do(request{path: "/protected", token: tok.AccessToken}).Code,
-		"without WithAccessRevocation, access tokens live until they expire")
+	s := keyedServer(t)
+	tok := s.Login(t, "alice")
+	if err := s.Auth.RevokeSubject(context.Background(), "alice"); err != nil {
+		t.Fatal(err)
+	}
+	testkit.Refused(t, s.Refresh(tok.RefreshToken), http.StatusUnauthorized, "invalid_token")
+	// Without WithAccessRevocation access tokens live until they expire.
+	testkit.Status(t, s.Get(testkit.Protected, tok.AccessToken), http.StatusOK)
 }
 
-// failingStore fails every call after fail is set, like a Redis that went away.
-type failingStore struct {
+// TestRevokeSubjectThenLogin: RevokeSubject returns at once, and a login a
+// microsecond later (the password change's own login, say) is a new
+// session that works; before, the cut covered the whole millisecond and
+// the call slept past it.
+func TestRevokeSubjectThenLogin(t *testing.T) {
+	s := keyedServer(t, ginfresh.WithAccessRevocation())
+	old := s.Login(t, "alice")
+	if err := s.Auth.RevokeSubject(context.Background(), "alice"); err != nil {
+		t.Fatal(err)
+	}
+	s.Clock.Advance(time.Microsecond)
+	fresh := s.Login(t, "alice")
+	testkit.Status(t, s.Get(testkit.Protected, fresh.AccessToken), http.StatusOK)
+	testkit.Status(t, s.Refresh(fresh.RefreshToken), http.StatusOK)
+	testkit.Refused(t, s.Get(testkit.Protected, old.AccessToken), http.StatusUnauthorized, "invalid_token")
+
+	// A second revocation catches the new session as well.
+	s.Clock.Advance(time.Microsecond)
+	if err := s.Auth.RevokeSubject(context.Background(), "alice"); err != nil {
+		t.Fatal(err)
+	}
+	testkit.Refused(t, s.Get(testkit.Protected, fresh.AccessToken), http.StatusUnauthorized, "invalid_token")
+}
+
+// TestRevokeSubjectRealClock: on the real clock a login, a revocation and
+// the next login follow each other within microseconds; whatever the
+// timing, the session before the revocation is over and the one after it
+// is not.
+func TestRevokeSubjectRealClock(t *testing.T) {
+	auth, err := ginfresh.New(ginfresh.WithHMACKey(hmacTestKey), ginfresh.WithAuthenticator(testkit.Authenticate),
+		ginfresh.WithAccessRevocation(), ginfresh.WithoutLoginThrottle())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &testkit.Server{Auth: auth, Router: testkit.Router(auth)}
+	for i := range 50 {
+		old := s.Login(t, "alice")
+		if err := auth.RevokeSubject(context.Background(), "alice"); err != nil {
+			t.Fatal(err)
+		}
+		fresh := s.Login(t, "alice")
+		if s.Get(testkit.Protected, old.AccessToken).Code != http.StatusUnauthorized || s.Refresh(old.RefreshToken).Code != http.StatusUnauthorized {
+			t.Fatalf("round %d: the revoked session lives on", i)
+		}
+		if s.Get(testkit.Protected, fresh.AccessToken).Code != http.StatusOK || s.Refresh(fresh.RefreshToken).Code != http.StatusOK {
+			t.Fatalf("round %d: the login after the revocation does not work", i)
+		}
+	}
+}
+
+// racingStore revokes the subject, at the session's own start, just before
+// creating each session: a RevokeSubject that lands between a login's
+// credential check and its session.
+type racingStore struct{ *ginfresh.MemoryStore }
+
+func (s racingStore) CreateSession(ctx context.Context, sess ginfresh.Session, token string) error {
+	if err := s.MemoryStore.RevokeSubject(ctx, sess.Subject, sess.Started, sess.Started.Add(time.Hour)); err != nil {
+		return err
+	}
+	return s.MemoryStore.CreateSession(ctx, sess, token)
+}
+
+// TestLoginRacingRevokeSubject: a login whose session would start no later
+// than a revocation of its user is refused, not let through with tokens
+// the revocation never saw.
+func TestLoginRacingRevokeSubject(t *testing.T) {
+	s := keyedServer(t, ginfresh.WithStore(racingStore{ginfresh.NewMemoryStore()}))
+	for _, path := range []string{"/auth/login", "/auth/fresh-login"} {
+		w := s.Post(path, "", testkit.Credentials("alice", "alice-pw"))
+		testkit.Refused(t, w, http.StatusUnauthorized, "invalid_token")
+		if strings.Contains(w.Body.String(), "eyJ") {
+			t.Errorf("%s: a token leaked: %s", path, w.Body)
+		}
+	}
+	if _, err := s.Auth.StartSession(context.Background(), ginfresh.Identity{Subject: "alice"}); !errors.Is(err, ginfresh.ErrTokenRevoked) {
+		t.Errorf("StartSession: %v, want ErrTokenRevoked", err)
+	}
+	if got, _ := s.Auth.Sessions(context.Background(), "alice"); len(got) != 0 {
+		t.Errorf("sessions %+v, want none", got)
+	}
+}
+
+// downStore fails every session call while down is set, like a Redis
+// that went away. The throttle's counters keep working.
+type downStore struct {
 	*ginfresh.MemoryStore
-	fail atomic.Bool
+	down atomic.Bool
 }
 
-var errDown = errors.New("connection refused")
+var errSessionStoreDown = errors.New("connection refused")
 
-func (s *failingStore) err() error {
-	if s.fail.Load() {
-		return errDown
+func (s *downStore) err() error {
+	if s.down.Load() {
+		return errSessionStoreDown
 	}
 	return nil
 }
 
-func (s *failingStore) CreateFamily(ctx context.Context, family, subject, token string, now, idle, exp time.Time) error {
+func (s *downStore) CreateSession(ctx context.Context, sess ginfresh.Session, token string) error {
 	if err := s.err(); err != nil {
 		return err
 	}
-	return s.MemoryStore.CreateFamily(ctx, family, subject, token, now, idle, exp)
+	return s.MemoryStore.CreateSession(ctx, sess, token)
 }
 
-func (s *failingStore) Rotate(ctx context.Context, family, presented, next string, now, idle time.Time) (time.Time, bool, error) {
+func (s *downStore) Rotate(ctx context.Context, r ginfresh.Rotation) (ginfresh.RotateResult, error) {
 	if err := s.err(); err != nil {
-		return time.Time{}, false, err
+		return 0, err
 	}
-	return s.MemoryStore.Rotate(ctx, family, presented, next, now, idle)
+	return s.MemoryStore.Rotate(ctx, r)
 }
 
-func (s *failingStore) RevokeFamily(ctx context.Context, family string) error {
+func (s *downStore) RevokeSession(ctx context.Context, subject, id string, now time.Time) error {
 	if err := s.err(); err != nil {
 		return err
 	}
-	return s.MemoryStore.RevokeFamily(ctx, family)
+	return s.MemoryStore.RevokeSession(ctx, subject, id, now)
 }
 
-func (s *failingStore) Revoked(ctx context.Context, token, subject string, issuedAt, now time.Time) (bool, error) {
+func (s *downStore) RevokeSubject(ctx context.Context, subject string, at, until time.Time) error {
+	if err := s.err(); err != nil {
+		return err
+	}
+	return s.MemoryStore.RevokeSubject(ctx, subject, at, until)
+}
+
+func (s *downStore) Revoked(ctx context.Context, session string, now time.Time) (bool, error) {
 	if err := s.err(); err != nil {
 		return false, err
 	}
-	return s.MemoryStore.Revoked(ctx, token, subject, issuedAt, now)
+	return s.MemoryStore.Revoked(ctx, session, now)
 }
 
-func TestStoreFailure(t *testing.T) {
-	store := &failingStore{MemoryStore: ginfresh.NewMemoryStore()}
-	f := newFixture(t, ginfresh.WithStore(store), ginfresh.WithAccessRevocation())
-	tok := f.login(t, "alice")
-	store.fail.Store(true)
+func (s *downStore) Sessions(ctx context.Context, subject string, now time.Time) ([]ginfresh.Session, error) {
+	if err := s.err(); err != nil {
+		return nil, err
+	}
+	return s.MemoryStore.Sessions(ctx, subject, now)
+}
 
-	for _, req := range []request{
-		{method: http.MethodPost, path: "/auth/login", body: credentials("alice", "alice-pw")},
-		{method: http.MethodPost, path: "/auth/refresh", token: tok.RefreshToken},
-		{method: http.MethodPost, path: "/auth/logout", token: tok.RefreshToken},
-		{path: "/protected", token: tok.AccessToken},
+// TestStoreFailure: a store that fails answers 503 everywhere, keeps its
+// error inside, and leaves nothing half-done: once it is back, the session
+// carries on where it was.
+func TestStoreFailure(t *testing.T) {
+	ctx := context.Background()
+	logger, logs := jsonLogger()
+	store := &downStore{MemoryStore: ginfresh.NewMemoryStore()}
+	s := keyedServer(t, ginfresh.WithStore(store), ginfresh.WithAccessRevocation(), ginfresh.WithLogger(logger))
+	tok := s.Login(t, "alice")
+	sid := s.Claims(t, ginfresh.Access, tok.AccessToken).SessionID
+	store.down.Store(true)
+
+	creds := testkit.Credentials("alice", "alice-pw")
+	for _, req := range []testkit.Request{
+		{Method: http.MethodPost, Path: "/auth/login", Body: creds},
+		{Method: http.MethodPost, Path: "/auth/fresh-login", Body: creds},
+		{Method: http.MethodPost, Path: "/auth/refresh", Token: tok.RefreshToken},
+		{Method: http.MethodPost, Path: "/auth/logout", Token: tok.RefreshToken},
+		{Path: testkit.Protected, Token: tok.AccessToken},
 	} {
-		w := f.do(req)
-		assert.Equal(t, http.StatusServiceUnavailable, w.Code, "%s %s", req.method, req.path)
-		assert.Equal(t, "temporarily_unavailable", errorCode(t, w))
-		assert.NotContains(t, w.Body.String(), "connection refused", "internal errors stay inside")
+		w := s.Do(req)
+		testkit.Refused(t, w, http.StatusServiceUnavailable, "temporarily_unavailable")
+		if strings.Contains(w.Body.String(), errSessionStoreDown.Error()) {
+			t.Errorf("%s: the answer reveals the store's error: %s", req.Path, w.Body)
+		}
+	}
+	for name, call := range map[string]func() error{
+		"Sessions":      func() error { _, err := s.Auth.Sessions(ctx, "alice"); return err },
+		"RevokeSession": func() error { return s.Auth.RevokeSession(ctx, "alice", sid) },
+		"RevokeSubject": func() error { return s.Auth.RevokeSubject(ctx, "alice") },
+		"StartSession":  func() error { _, err := s.Auth.StartSession(ctx, ginfresh.Identity{Subject: "alice"}); return err },
+	} {
+		if err := call(); !errors.Is(err, ginfresh.ErrStoreUnavailable) || !errors.Is(err, errSessionStoreDown) {
+			t.Errorf("%s: %v, want ErrStoreUnavailable wrapping the store's error", name, err)
+		}
+	}
+	if !strings.Contains(logs.String(), `"msg":"ginfresh: store failed"`) {
+		t.Errorf("log %s", logs)
 	}
 
-	// Nothing was lost or half-done: once the store is back the session
-	// continues where it was.
-	store.fail.Store(false)
-	assert.Equal(t, http.StatusOK, f.refresh(t, tok.RefreshToken).Code)
+	store.down.Store(false)
+	testkit.Status(t, s.Get(testkit.Protected, tok.AccessToken), http.StatusOK)
+	testkit.Status(t, s.Refresh(tok.RefreshToken), http.StatusOK)
 }
 
-func TestAuthenticatorFailure(t *testing.T) {
-	f := newFixture(t, ginfresh.WithAuthenticator(func(*gin.Context, string, string) (ginfresh.Identity, error) {
-		return ginfresh.Identity{}, errors.New("database is down")
-	}))
-	w := f.do(request{method: http.MethodPost, path: "/auth/login", body: credentials("alice", "alice-pw")})
-	assert.Equal(t, http.StatusServiceUnavailable, w.Code, "an authenticator that cannot decide is not a wrong password")
-	assert.NotContains(t, w.Body.String(), "database")
+// flakyRevokeStore fails the next RevokeSession, like a Redis that times
+// out once: before the change (lost) or after it (applied, the answer lost).
+type flakyRevokeStore struct {
+	*ginfresh.MemoryStore
+	failNext, applied atomic.Bool
 }
 
-func TestCustomClaimsSurviveRefreshExactly(t *testing.T) {
-	f := newFixture(t, ginfresh.WithAuthenticator(func(*gin.Context, string, string) (ginfresh.Identity, error) {
-		return ginfresh.Identity{Subject: "alice", Claims: map[string]any{"uid": int64(1234567890123456789), "roles": []string{"admin", "ops"}}}, nil
-	}))
-	tok := f.login(t, "alice")
-	refreshed := decodeTokens(t, f.refresh(t, tok.RefreshToken))
-	c := f.claims(t, ginfresh.AccessToken, refreshed.AccessToken)
-	var uid int64
-	var roles []string
-	ok, err := c.Get("uid", &uid)
-	require.NoError(t, err)
-	require.True(t, ok)
-	assert.Equal(t, int64(1234567890123456789), uid, "no float64 rounding")
-	_, err = c.Get("roles", &roles)
-	require.NoError(t, err)
-	assert.Equal(t, []string{"admin", "ops"}, roles)
-	ok, err = c.Get("missing", &uid)
-	assert.NoError(t, err)
-	assert.False(t, ok)
+func (s *flakyRevokeStore) RevokeSession(ctx context.Context, subject, id string, now time.Time) error {
+	if !s.failNext.Swap(false) {
+		return s.MemoryStore.RevokeSession(ctx, subject, id, now)
+	}
+	if s.applied.Load() {
+		_ = s.MemoryStore.RevokeSession(ctx, subject, id, now)
+	}
+	return errSessionStoreDown
 }
 
-// On the real clock, login, revocation and the next login often share a
-// millisecond, which is all the precision iat has. Whatever the timing, the
-// session before the revocation is over and the one after it is not.
-func TestRevokeSubjectSameMillisecond(t *testing.T) {
-	f := newFixture(t, ginfresh.WithAccessRevocation(), ginfresh.WithTimeFunc(time.Now), ginfresh.WithoutLoginThrottle())
-	for i := range 50 {
-		old := f.login(t, "alice")
-		require.NoError(t, f.auth.RevokeSubject(context.Background(), "alice"))
-		fresh := f.login(t, "alice")
-
-		require.Equal(t, http.StatusUnauthorized, f.do(request{path: "/protected", token: old.AccessToken}).Code, "round %d: old access token", i)
-		require.Equal(t, http.StatusUnauthorized, f.refresh(t, old.RefreshToken).Code, "round %d: old refresh token", i)
-		require.Equal(t, http.StatusOK, f.do(request{path: "/protected", token: fresh.AccessToken}).Code, "round %d: new access token", i)
-		require.Equal(t, http.StatusOK, f.refresh(t, fresh.RefreshToken).Code, "round %d: new refresh token", i)
+// TestLogoutRetry: a logout the store failed answers 503, and the same
+// request, retried, answers 204 whether or not the first one got through,
+// so the client knows the session is over.
+func TestLogoutRetry(t *testing.T) {
+	for _, tt := range []struct {
+		name    string
+		token   func(ginfresh.Tokens) string
+		applied bool
+	}{
+		{"refresh token, not revoked", func(tok ginfresh.Tokens) string { return tok.RefreshToken }, false},
+		{"refresh token, answer lost", func(tok ginfresh.Tokens) string { return tok.RefreshToken }, true},
+		{"access token, not revoked", func(tok ginfresh.Tokens) string { return tok.AccessToken }, false},
+		// The retry's access token is refused by now; it still names a
+		// session that has ended, which is what the client asked for.
+		{"access token, answer lost", func(tok ginfresh.Tokens) string { return tok.AccessToken }, true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			store := &flakyRevokeStore{MemoryStore: ginfresh.NewMemoryStore()}
+			s := keyedServer(t, ginfresh.WithStore(store), ginfresh.WithAccessRevocation())
+			tok := s.Login(t, "alice")
+			store.failNext.Store(true)
+			store.applied.Store(tt.applied)
+			testkit.Refused(t, s.Post("/auth/logout", tt.token(tok), ""), http.StatusServiceUnavailable, "temporarily_unavailable")
+			testkit.Status(t, s.Post("/auth/logout", tt.token(tok), ""), http.StatusNoContent)
+			testkit.Refused(t, s.Refresh(tok.RefreshToken), http.StatusUnauthorized, "invalid_token")
+			testkit.Refused(t, s.Get(testkit.Protected, tok.AccessToken), http.StatusUnauthorized, "invalid_token")
+		})
 	}
 }

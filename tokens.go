@@ -4,256 +4,236 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
-	"github.com/golang-jwt/jwt/v5"
 )
 
-// Tokens is what login, refresh and fresh-login answer (RFC 6749 §5.1).
+// Tokens is what login, refresh and fresh-login answer (RFC 6749 §5.1), and
+// what [Auth.StartSession] returns.
 type Tokens struct {
 	AccessToken  string `json:"access_token"`
 	RefreshToken string `json:"refresh_token,omitempty"`
 	TokenType    string `json:"token_type"`
-	// ExpiresIn is the access token's lifetime in seconds.
-	ExpiresIn int64 `json:"expires_in"`
+	// ExpiresIn is the access token's lifetime in seconds, and
+	// RefreshExpiresIn the refresh token's (0 when there is none).
+	ExpiresIn        int64 `json:"expires_in"`
+	RefreshExpiresIn int64 `json:"refresh_expires_in,omitempty"`
 
-	// sid and jti name the session and the access token in the log.
-	sid, jti string
-
-	// What cookie mode needs beyond the strings: the session's CSRF value
-	// and when the refresh and CSRF cookies expire (the refresh token's
-	// exp); zero leaves the CSRF cookie as it is.
-	csrf      string
-	cookieExp time.Time
+	sid, jti              string    // for the log
+	accessExp, refreshExp time.Time // cookie lifetimes
+	csrf                  string    // cookie mode: the session's CSRF value
+	newCSRF               bool      // a fresh-login drew csrf: set its cookie
+	reply                 []byte    // Identity.Reply, rendered: ,"name":value…
 }
 
 var errEmptySubject = errors.New("ginfresh: identity has an empty subject")
 
-// session describes the tokens to mint; zero fields get defaults.
-type session struct {
+// grant is what the tokens of a session say about their user.
+type grant struct {
 	subject  string
-	extra    map[string]any
-	fresh    bool
+	custom   map[string]any
+	acr      string
+	amr      []string
 	authTime time.Time
 	sid      string
-	csrf     string // cookie mode only
+	csrf     string
 }
 
-// claims fills the claims every token shares.
-func (a *Auth) claims(s session, id string, now, exp time.Time) *Claims {
-	c := &Claims{Fresh: s.fresh, Extra: s.extra}
-	c.Subject = s.subject
-	c.Issuer = a.issuer
-	c.Audience = a.audience
-	c.ID = id
-	c.IssuedAt = &jwt.NumericDate{Time: now}
-	c.NotBefore = &jwt.NumericDate{Time: now}
-	c.ExpiresAt = &jwt.NumericDate{Time: exp}
-	if !s.authTime.IsZero() { // a refresh token from elsewhere may lack one
-		c.AuthTime = &jwt.NumericDate{Time: s.authTime}
+// mint returns a token of kind k for g with ID jti, issued now and expiring
+// at exp. Dates are whole seconds.
+func (a *Auth) mint(k Kind, g *grant, jti string, fresh bool, now, exp time.Time) (string, error) {
+	c := Claims{
+		Subject: g.subject, Issuer: a.issuer, Audience: a.audience, ID: jti,
+		IssuedAt: now, NotBefore: now, ExpiresAt: exp, AuthTime: g.authTime,
+		SessionID: g.sid, Fresh: fresh && k == Access, ACR: g.acr, AMR: g.amr,
+		csrf: g.csrf, custom: g.custom,
 	}
-	c.CSRF = s.csrf
-	return c
-}
-
-// mintAccess returns an access token and its jti.
-func (a *Auth) mintAccess(s session, now time.Time) (token, jti string, err error) {
-	jti = newID()
-	token, err = a.format.Issue(AccessToken, a.claims(s, jti, now, now.Add(a.accessTTL)))
-	return token, jti, err
-}
-
-// startSession opens a refresh-token family and returns its first refresh
-// token.
-func (a *Auth) startSession(ctx context.Context, s session, now time.Time) (string, error) {
-	if s.sid == "" {
-		s.sid = newID()
-	}
-	jti := newID()
-	expires := now.Add(a.sessionLifetime)
-	token, err := a.mintRefresh(s, jti, now, expires)
+	payload, err := c.MarshalJSON()
 	if err != nil {
 		return "", err
 	}
-	if err := a.store.CreateFamily(ctx, s.sid, s.subject, jti, now, now.Add(a.idleTimeout), expires); err != nil {
-		return "", fmt.Errorf("%w: %w", ErrStoreUnavailable, err)
+	return a.format.Issue(k, payload)
+}
+
+// startSession starts a session for id and mints its first tokens: a fresh
+// access token and a refresh token. c, when not nil, describes the client.
+func (a *Auth) startSession(ctx context.Context, c *gin.Context, id Identity) (*Tokens, error) {
+	if !a.format.CanIssue() {
+		return nil, ErrCannotIssue
 	}
-	return token, nil
-}
-
-// refreshExpiry is when a refresh token minted now expires: after the
-// refresh TTL, but never past the session's end.
-func (a *Auth) refreshExpiry(now, sessionEnd time.Time) time.Time {
-	if exp := now.Add(a.refreshTTL); exp.Before(sessionEnd) {
-		return exp
-	}
-	return sessionEnd
-}
-
-// mintRefresh mints a refresh token of session s that expires at
-// a.refreshExpiry(now, sessionEnd).
-func (a *Auth) mintRefresh(s session, jti string, now, sessionEnd time.Time) (string, error) {
-	c := a.claims(s, jti, now, a.refreshExpiry(now, sessionEnd))
-	c.Fresh = false
-	c.SessionID = s.sid
-	return a.format.Issue(RefreshToken, c)
-}
-
-// login mints a fresh access token and starts a session.
-func (a *Auth) login(ctx context.Context, id Identity) (*Tokens, error) {
 	if id.Subject == "" {
 		return nil, errEmptySubject
 	}
 	now := a.now()
-	s := session{subject: id.Subject, extra: id.Claims, fresh: true, authTime: now, sid: newID(), csrf: a.newCSRF()}
-	access, jti, err := a.mintAccess(s, now)
-	if err != nil {
+	g := &grant{subject: id.Subject, custom: id.Custom, acr: id.ACR, amr: id.AMR, authTime: now, sid: newID(), csrf: a.newCSRF()}
+	end := now.Add(a.sessionLifetime)
+	t := &Tokens{sid: g.sid, jti: newID(), csrf: g.csrf}
+	refreshID := newID()
+	var err error
+	if t.reply, err = renderReply(id.Reply); err != nil {
 		return nil, err
 	}
-	refresh, err := a.startSession(ctx, s, now)
-	if err != nil {
+	if t.AccessToken, t.accessExp, err = a.mintAccess(g, t.jti, true, now, end); err != nil {
 		return nil, err
 	}
-	t := a.tokens(access, refresh)
-	t.sid, t.jti = s.sid, jti
-	t.csrf, t.cookieExp = s.csrf, a.refreshExpiry(now, now.Add(a.sessionLifetime))
-	return t, nil
-}
-
-func (a *Auth) tokens(access, refresh string) *Tokens {
-	return &Tokens{AccessToken: access, RefreshToken: refresh, TokenType: "Bearer", ExpiresIn: int64(a.accessTTL / time.Second)}
-}
-
-// IssueTokens mints a fresh access token and starts a session with its
-// first refresh token, as a successful login does: for apps that sign a
-// user in another way, for example right after sign-up.
-func (a *Auth) IssueTokens(ctx context.Context, id Identity) (*Tokens, error) {
-	return a.login(ctx, id)
-}
-
-// CreateAccessToken mints an access token for id with auth_time now. Fresh
-// tokens should follow a password check only.
-func (a *Auth) CreateAccessToken(id Identity, fresh bool) (string, error) {
-	if id.Subject == "" {
-		return "", errEmptySubject
+	if t.RefreshToken, t.refreshExp, err = a.mintRefresh(g, refreshID, now, end); err != nil {
+		return nil, err
 	}
-	now := a.now()
-	token, _, err := a.mintAccess(session{subject: id.Subject, extra: id.Claims, fresh: fresh, authTime: now}, now)
-	return token, err
-}
-
-// CreateRefreshToken starts a session for id and returns its first refresh
-// token.
-func (a *Auth) CreateRefreshToken(ctx context.Context, id Identity) (string, error) {
-	if id.Subject == "" {
-		return "", errEmptySubject
+	s := Session{ID: g.sid, Subject: id.Subject, Started: now, IdleUntil: now.Add(a.idleTimeout), Expires: end}
+	if c != nil {
+		s.UserAgent, s.Address = userAgent(c), a.throttle.ClientAddress(c)
 	}
-	now := a.now()
-	return a.startSession(ctx, session{subject: id.Subject, extra: id.Claims, authTime: now}, now)
+	if err := a.storeCall(ctx, "create session", func(ctx context.Context) error {
+		return a.store.CreateSession(ctx, s, refreshID)
+	}); err != nil {
+		return nil, err
+	}
+	return a.finish(t, now), nil
 }
 
-// refresh redeems a verified refresh token: a non-fresh access token and the
-// session's next refresh token are minted first, then one atomic store step
-// retires the presented token (or, if it was already retired, revokes the
-// session). Minting first means a failure to mint changes nothing, so the
-// client's retry is not taken for a replay. auth_time is copied, never
-// renewed (RFC 9470 §6.1).
-func (a *Auth) refresh(ctx context.Context, rt *Claims) (*Tokens, error) {
-	if !a.canSign() {
+// mintAccess mints an access token that lives the access TTL, but never
+// past the session's end (minus leeway, during which a verifier still takes
+// it), so that no token outlives the record of its session.
+func (a *Auth) mintAccess(g *grant, jti string, fresh bool, now, sessionEnd time.Time) (string, time.Time, error) {
+	exp := earlier(now.Add(a.accessTTL), sessionEnd.Add(-a.leeway))
+	if !exp.After(now) {
+		return "", time.Time{}, errRevoked
+	}
+	tok, err := a.mint(Access, g, jti, fresh, now, exp)
+	return tok, exp, err
+}
+
+// mintRefresh mints a refresh token that lives the refresh TTL, but never
+// past the session's end.
+func (a *Auth) mintRefresh(g *grant, jti string, now, sessionEnd time.Time) (string, time.Time, error) {
+	exp := earlier(now.Add(a.refreshTTL), sessionEnd)
+	tok, err := a.mint(Refresh, g, jti, false, now, exp)
+	return tok, exp, err
+}
+
+// finish fills in what the answer says about t's lifetimes.
+func (a *Auth) finish(t *Tokens, now time.Time) *Tokens {
+	t.TokenType = "Bearer"
+	t.ExpiresIn = int64(t.accessExp.Sub(now) / time.Second)
+	if t.RefreshToken != "" {
+		t.RefreshExpiresIn = int64(t.refreshExp.Sub(now) / time.Second)
+	}
+	return t
+}
+
+// refresh redeems a verified refresh token: a non-fresh access token and
+// the session's next refresh token are minted first, each once, then one
+// atomic store step retires the presented token (or, if it was already
+// retired, revokes the session). Minting first means a failure to mint
+// changes nothing, so the client's retry is not taken for a replay.
+// auth_time, acr and amr are copied, never renewed (RFC 9470 §6.1).
+func (a *Auth) refresh(c *gin.Context, rt *Claims) (*Tokens, error) {
+	ctx := c.Request.Context()
+	if !a.format.CanIssue() {
 		// A resource server cannot mint what a refresh hands out; refusing
 		// before the store step leaves the token redeemable at its issuer
 		// even when the two share a store.
-		return nil, ErrKeyUnavailable
+		return nil, ErrCannotIssue
 	}
 	now := a.now()
-	extra, err := rt.customClaims()
+	custom, err := rt.customClaims()
 	if err != nil {
 		return nil, tokenError(ErrTokenInvalid, err)
 	}
-	s := session{subject: rt.Subject, extra: extra, sid: rt.SessionID, csrf: rt.CSRF}
-	if s.csrf == "" {
-		s.csrf = a.newCSRF() // a header-mode session moving to cookies
+	g := &grant{subject: rt.Subject, custom: custom, acr: rt.ACR, amr: rt.AMR, authTime: rt.AuthTime, sid: rt.SessionID, csrf: rt.csrf}
+	t := &Tokens{sid: rt.SessionID, jti: newID()}
+	if g.csrf == "" && a.cookies.on {
+		g.csrf = a.newCSRF() // a header-mode session moving to cookies
 	}
-	if rt.AuthTime != nil {
-		s.authTime = rt.AuthTime.Time
+	t.csrf = g.csrf
+	if a.refreshHook != nil {
+		id, err := a.reload(c, rt)
+		if err != nil {
+			return nil, err
+		}
+		g.custom = id.Custom
+		if t.reply, err = renderReply(id.Reply); err != nil {
+			return nil, err // before the store step: the token stays redeemable
+		}
+	}
+	// The session began when its user logged in (auth_time, which refresh
+	// copies); the store holds the exact end and refuses past it.
+	end := now.Add(a.sessionLifetime)
+	if !rt.AuthTime.IsZero() {
+		end = rt.AuthTime.Add(a.sessionLifetime)
 	}
 	next := rt.ID
 	if a.rotation {
 		next = newID()
 	}
-	access, jti, err := a.mintAccess(s, now)
-	if err != nil {
+	if t.AccessToken, t.accessExp, err = a.mintAccess(g, t.jti, false, now, end); err != nil {
 		return nil, err
 	}
-	// The session's end is known only after the store step; until then the
-	// refresh token gets the longest life it can have.
-	uncapped := now.Add(a.refreshTTL)
-	refresh, err := a.mintRefresh(s, next, now, uncapped)
-	if err != nil {
+	if t.RefreshToken, t.refreshExp, err = a.mintRefresh(g, next, now, end); err != nil {
 		return nil, err
 	}
-	expires, reused, err := a.store.Rotate(ctx, rt.SessionID, rt.ID, next, now, now.Add(a.idleTimeout))
+	var result RotateResult
+	err = a.storeCall(ctx, "rotate", func(ctx context.Context) (err error) {
+		result, err = a.store.Rotate(ctx, Rotation{Session: rt.SessionID, Presented: rt.ID, Next: next, Now: now, IdleUntil: now.Add(a.idleTimeout)})
+		return err
+	})
 	switch {
 	case err != nil:
-		return nil, fmt.Errorf("%w: %w", ErrStoreUnavailable, err)
-	case reused:
+		return nil, err
+	case result == Replayed:
 		return nil, tokenError(ErrTokenReused, nil)
-	case expires.IsZero():
+	case result != Rotated:
 		return nil, errRevoked
 	}
-	if expires.Before(uncapped) {
-		// Near the session's end: the token should not outlive it. Should
-		// minting fail now, the uncapped token is still safe to hand out,
-		// because the store refuses it once the session is over.
-		if capped, err := a.mintRefresh(s, next, now, expires); err == nil {
-			refresh = capped
-		}
-	}
-	t := a.tokens(access, refresh)
-	t.sid, t.jti = s.sid, jti
-	t.csrf, t.cookieExp = s.csrf, a.refreshExpiry(now, expires)
-	return t, nil
+	return a.finish(t, now), nil
 }
 
-// redeem is refresh for a request, logging the outcome with the client's
-// address: a replay is the sign of a stolen refresh token.
-func (a *Auth) redeem(c *gin.Context, rt *Claims) (*Tokens, error) {
-	ctx := c.Request.Context()
-	t, err := a.refresh(ctx, rt)
+// reload runs the refresh hook for the session of the verified token rt.
+// A refusal ([ErrTokenRevoked]) ends the session; any other error leaves it
+// be and answers 503.
+func (a *Auth) reload(c *gin.Context, rt *Claims) (Identity, error) {
+	id, err := a.refreshHook(c, rt)
 	switch {
-	case err == nil:
-		a.event(ctx, "refresh", "sub", rt.Subject, "sid", rt.SessionID, "jti", t.jti, "client", a.client(c))
-	case errors.Is(err, ErrTokenReused):
-		a.alert(ctx, "refresh token reuse; session revoked", "sub", rt.Subject, "sid", rt.SessionID, "jti", rt.ID, "client", a.client(c))
 	case errors.Is(err, ErrTokenRevoked):
-		a.alert(ctx, "refresh refused: session ended", "sub", rt.Subject, "sid", rt.SessionID, "jti", rt.ID, "client", a.client(c))
+		ctx := c.Request.Context()
+		if err := a.revokeSession(ctx, rt.Subject, rt.SessionID); err != nil && !errors.Is(err, ErrSessionNotFound) {
+			return Identity{}, err
+		}
+		a.log.alert(ctx, "session refused by the refresh hook", "sub", rt.Subject, "sid", rt.SessionID, "client", a.throttle.ClientAddress(c))
+		return Identity{}, tokenError(ErrTokenRevoked, err)
+	case err != nil:
+		return Identity{}, fmt.Errorf("%w: refresh hook: %w", ErrStoreUnavailable, err)
+	case id.Subject != "" && id.Subject != rt.Subject:
+		return Identity{}, fmt.Errorf("ginfresh: the refresh hook answered subject %q for a session of %q", id.Subject, rt.Subject)
 	}
-	return t, err
+	return id, nil
 }
 
-// RevokeSubject ends every session of subject: refresh tokens issued so far
-// are refused, and with [WithAccessRevocation] so are access tokens issued
-// so far. Call it after a password change or when an account is disabled.
-//
-// Tokens say when they were issued to the millisecond, so the revocation
-// covers the whole millisecond of the call and returns once the clock has
-// passed it: logins after it are new sessions. A test clock must be moved
-// on by a millisecond for that.
-func (a *Auth) RevokeSubject(ctx context.Context, subject string) error {
-	// Tokens carry iat to the millisecond, so the cut falls on the next
-	// millisecond boundary: everything minted up to now, in this millisecond
-	// too, is caught. Returning only once the clock has reached the cut (at
-	// most a millisecond) means a login after this call, such as the one
-	// that follows a password change, is never caught.
-	cut := a.now().Truncate(time.Millisecond).Add(time.Millisecond)
-	until := cut.Add(max(a.sessionLifetime, a.accessTTL) + a.leeway)
-	if err := a.store.RevokeSubject(ctx, subject, cut, until); err != nil {
-		return fmt.Errorf("%w: %w", ErrStoreUnavailable, err)
+// storeCall runs one store call within the store timeout, and logs it if
+// it fails.
+func (a *Auth) storeCall(ctx context.Context, op string, call func(context.Context) error) error {
+	ctx, cancel := context.WithTimeout(ctx, a.storeTimeout)
+	defer cancel()
+	err := call(ctx)
+	if err == nil || errors.Is(err, ErrTokenRevoked) || errors.Is(err, ErrSessionNotFound) {
+		return err
 	}
-	if wait := cut.Sub(a.now()); wait > 0 && wait <= time.Millisecond {
-		time.Sleep(wait)
+	return a.log.storeFailed(ctx, op, err)
+}
+
+// userAgent is the request's User-Agent, cut to 256 bytes on a character
+// boundary.
+func userAgent(c *gin.Context) string {
+	ua := strings.ToValidUTF8(c.Request.UserAgent(), "\uFFFD")
+	if len(ua) <= 256 {
+		return ua
 	}
-	a.event(ctx, "sessions revoked", "sub", subject)
-	return nil
+	ua = ua[:256]
+	for len(ua) > 0 && !utf8.ValidString(ua) {
+		ua = ua[:len(ua)-1] // a character cut in two
+	}
+	return ua
 }

@@ -1,6 +1,7 @@
 // Package formattest is the conformance suite every token [ginfresh.Format]
-// runs, so JWT and PASETO give one flow: the same answers from login,
-// refresh, fresh-login, logout, the guards, revocation and cookie mode.
+// runs, so that JWT, PASETO and any other format give one flow: the same
+// answers from login, refresh, fresh-login, logout, the guards, session
+// endings and cookie mode.
 //
 //	func TestConformance(t *testing.T) {
 //		formattest.Run(t, func(t *testing.T) formattest.Setup {
@@ -15,19 +16,16 @@ package formattest
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/gin-gonic/gin"
-	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
-
 	"github.com/ginfresh/ginfresh"
+	"github.com/ginfresh/ginfresh/internal/testkit"
 )
 
 // Setup is the format under test, as options of [ginfresh.New].
@@ -43,10 +41,7 @@ type Setup struct {
 // the suite checks that one setup's tokens are refused by another.
 type Factory func(t *testing.T) Setup
 
-const (
-	accessTTL = 15 * time.Minute
-	maxAge    = 5 * time.Minute
-)
+const accessTTL = 15 * time.Minute
 
 // Run runs the whole suite.
 func Run(t *testing.T, newSetup Factory) {
@@ -56,13 +51,16 @@ func Run(t *testing.T, newSetup Factory) {
 		fn   func(*testing.T, Factory)
 	}{
 		{"Login", testLogin},
+		{"WholeSecondDates", testDates},
 		{"RefreshKeepsAuthTimeAndIsNotFresh", testRefresh},
 		{"MaxAge", testMaxAge},
+		{"ACRValues", testACR},
+		{"Scopes", testScopes},
 		{"FreshLogin", testFreshLogin},
+		{"FreshLoginWithoutToken", testFreshLoginAlone},
 		{"RotationAndReuse", testReuse},
 		{"ConcurrentRefreshOneWinner", testConcurrentRefresh},
-		{"Logout", testLogout},
-		{"RevokeSubject", testRevokeSubject},
+		{"SessionEndings", testEndings},
 		{"CustomClaimsSurviveRefresh", testCustomClaims},
 		{"TypeConfusion", testTypeConfusion},
 		{"Expired", testExpired},
@@ -77,282 +75,172 @@ func Run(t *testing.T, newSetup Factory) {
 	}
 }
 
-// Clock is a controllable time source.
-type Clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-// NewClock starts at a fixed instant with a millisecond part, so a format
-// that drops iat's milliseconds shows up in the revocation tests.
-func NewClock() *Clock { return NewClockAt(time.Date(2030, 1, 2, 3, 4, 5, 678e6, time.UTC)) }
-
-// NewClockAt starts at t.
-func NewClockAt(t time.Time) *Clock { return &Clock{t: t} }
-
-// Now returns the current instant.
-func (c *Clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-// Advance moves the clock forward.
-func (c *Clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
-var users = map[string]string{"alice": "alice-pw", "bob": "bob-pw"}
-
-// bigNumber would lose digits as a float64; it must survive refresh as is.
-const bigNumber = "12345678901234567890123"
-
-func authenticate(_ *gin.Context, username, password string) (ginfresh.Identity, error) {
-	if pw, ok := users[username]; ok && pw == password {
-		return ginfresh.Identity{Subject: username, Claims: map[string]any{
-			"role":  "admin",
-			"big":   json.Number(bigNumber),
-			"scope": []string{"read", "write"},
-			"html":  "<b>&</b>",
-		}}, nil
-	}
-	return ginfresh.Identity{}, ginfresh.ErrInvalidCredentials
-}
-
-// Server is an Auth on the suite's clock behind the usual routes.
-type Server struct {
-	Auth   *ginfresh.Auth
-	Clock  *Clock
-	router *gin.Engine
-}
-
-// NewServer builds an Auth from opts plus the suite's clock and
-// authenticator (unless verifyOnly) and mounts the auth routes under /auth,
-// /protected (any access token), /sensitive (fresh) and /recent (fresh,
-// MaxAge 5m). Format test files can use it for their own attack tests.
-func NewServer(t testing.TB, clk *Clock, verifyOnly bool, opts ...ginfresh.Option) *Server {
+func (f Factory) server(t *testing.T, opts ...ginfresh.Option) *testkit.Server {
 	t.Helper()
-	gin.SetMode(gin.TestMode)
-	base := []ginfresh.Option{ginfresh.WithTimeFunc(clk.Now), ginfresh.WithAccessTTL(accessTTL)}
-	if !verifyOnly {
-		base = append(base, ginfresh.WithAuthenticator(authenticate))
-	}
-	auth, err := ginfresh.New(append(base, opts...)...)
-	require.NoError(t, err)
-	r := gin.New()
-	r.Use(auth.Middleware())
-	auth.RegisterRoutes(r.Group("/auth"))
-	r.GET("/protected", auth.RequireAccess(), func(c *gin.Context) {
-		claims := ginfresh.MustClaims(c)
-		var role string
-		_, _ = claims.Get("role", &role)
-		c.JSON(http.StatusOK, gin.H{"user": claims.Subject, "fresh": claims.Fresh, "role": role})
-	})
-	r.POST("/sensitive", auth.RequireFresh(), func(c *gin.Context) {
-		c.JSON(http.StatusOK, gin.H{"user": ginfresh.MustClaims(c).Subject})
-	})
-	r.POST("/recent", auth.RequireFresh(ginfresh.MaxAge(maxAge)), func(c *gin.Context) {
-		c.JSON(http.StatusOK, gin.H{"user": ginfresh.MustClaims(c).Subject})
-	})
-	return &Server{Auth: auth, Clock: clk, router: r}
+	return testkit.NewServer(t, testkit.NewClock(), false, append(append(f(t).Issuer, ginfresh.WithAccessTTL(accessTTL)), opts...)...)
 }
 
-// server builds a Server on a new clock from a new setup of f.
-func (f Factory) server(t *testing.T, opts ...ginfresh.Option) *Server {
+func check(t *testing.T, ok bool, format string, args ...any) {
 	t.Helper()
-	return NewServer(t, NewClock(), false, append(f(t).Issuer, opts...)...)
-}
-
-// ServeHTTP serves r through the Server's routes.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.router.ServeHTTP(w, r) }
-
-// Do sends a request with an optional Bearer token and JSON body.
-func (s *Server) Do(method, path, token, body string) *httptest.ResponseRecorder {
-	r := newRequest(method, path, body)
-	if token != "" {
-		r.Header.Set("Authorization", "Bearer "+token)
-	}
-	w := httptest.NewRecorder()
-	s.router.ServeHTTP(w, r)
-	return w
-}
-
-// newRequest is a request with a JSON body, if any.
-func newRequest(method, path, body string) *http.Request {
-	if body == "" {
-		return httptest.NewRequest(method, path, nil)
-	}
-	r := httptest.NewRequest(method, path, strings.NewReader(body))
-	r.Header.Set("Content-Type", "application/json")
-	return r
-}
-
-// Login logs user in and returns the tokens.
-func (s *Server) Login(t testing.TB, user string) ginfresh.Tokens {
-	t.Helper()
-	w := s.Do(http.MethodPost, "/auth/login", "", credentials(user, users[user]))
-	require.Equal(t, http.StatusOK, w.Code, w.Body.String())
-	return DecodeTokens(t, w)
-}
-
-func (s *Server) refresh(token string) *httptest.ResponseRecorder {
-	return s.Do(http.MethodPost, "/auth/refresh", token, "")
-}
-
-func (s *Server) claims(t testing.TB, typ ginfresh.TokenType, token string) *ginfresh.Claims {
-	t.Helper()
-	c, err := s.Auth.Verify(context.Background(), typ, token)
-	require.NoError(t, err)
-	return c
-}
-
-func credentials(user, pw string) string {
-	b, _ := json.Marshal(map[string]string{"username": user, "password": pw})
-	return string(b)
-}
-
-// DecodeTokens reads the JSON tokens of a login, refresh or fresh-login
-// answer.
-func DecodeTokens(t testing.TB, w *httptest.ResponseRecorder) ginfresh.Tokens {
-	t.Helper()
-	var tok ginfresh.Tokens
-	require.NoError(t, json.Unmarshal(w.Body.Bytes(), &tok), w.Body.String())
-	return tok
-}
-
-// ErrorCode returns the "error" member of a JSON error body, which must
-// also carry an error_description.
-func ErrorCode(t testing.TB, w *httptest.ResponseRecorder) string {
-	t.Helper()
-	var body struct {
-		Error       string `json:"error"`
-		Description string `json:"error_description"`
-	}
-	require.NoError(t, json.Unmarshal(w.Body.Bytes(), &body), w.Body.String())
-	require.NotEmpty(t, body.Description)
-	return body.Error
-}
-
-// RequireRefused checks a refusal: the status, the JSON error code and, for
-// 401s about a token, the same code in the Bearer challenge.
-func RequireRefused(t testing.TB, w *httptest.ResponseRecorder, status int, code string) {
-	t.Helper()
-	require.Equal(t, status, w.Code, w.Body.String())
-	assert.Equal(t, code, ErrorCode(t, w))
-	if status == http.StatusUnauthorized && code != "invalid_credentials" && code != "unauthorized" {
-		assert.Contains(t, w.Header().Get("WWW-Authenticate"), `error="`+code+`"`)
+	if !ok {
+		t.Errorf(format, args...)
 	}
 }
 
 func testLogin(t *testing.T, f Factory) {
 	srv := f.server(t)
-	w := srv.Do(http.MethodPost, "/auth/login", "", credentials("alice", "alice-pw"))
-	require.Equal(t, http.StatusOK, w.Code, w.Body.String())
-	assert.Equal(t, "no-store", w.Header().Get("Cache-Control"))
-	tok := DecodeTokens(t, w)
-	assert.Equal(t, "Bearer", tok.TokenType)
-	assert.EqualValues(t, accessTTL/time.Second, tok.ExpiresIn)
-	require.NotEmpty(t, tok.RefreshToken)
-	assert.NotEqual(t, tok.AccessToken, tok.RefreshToken)
+	w := srv.Post("/auth/login", "", testkit.Credentials("alice", "alice-pw"))
+	testkit.Status(t, w, http.StatusOK)
+	check(t, w.Header().Get("Cache-Control") == "no-store", "login answers must not be cached")
+	tok := testkit.DecodeTokens(t, w)
+	check(t, tok.TokenType == "Bearer", "token_type %q", tok.TokenType)
+	check(t, tok.ExpiresIn == int64(accessTTL/time.Second), "expires_in %d", tok.ExpiresIn)
+	check(t, tok.RefreshToken != "" && tok.RefreshToken != tok.AccessToken, "a distinct refresh token")
 
-	w = srv.Do(http.MethodGet, "/protected", tok.AccessToken, "")
-	require.Equal(t, http.StatusOK, w.Code, w.Body.String())
-	assert.JSONEq(t, `{"user":"alice","fresh":true,"role":"admin"}`, w.Body.String())
-	assert.Equal(t, http.StatusOK, srv.Do(http.MethodPost, "/sensitive", tok.AccessToken, "").Code)
+	w = srv.Get(testkit.Protected, tok.AccessToken)
+	testkit.Status(t, w, http.StatusOK)
+	c := srv.Claims(t, ginfresh.Access, tok.AccessToken)
+	rt := srv.Claims(t, ginfresh.Refresh, tok.RefreshToken)
+	check(t, strings.Contains(w.Body.String(), `"fresh":true`) && strings.Contains(w.Body.String(), `"role":"admin"`), "protected: %s", w.Body)
+	testkit.Status(t, srv.Post(testkit.Sensitive, tok.AccessToken, ""), http.StatusOK)
+	check(t, c.SessionID != "" && c.SessionID == rt.SessionID, "both tokens carry the session's sid: %q, %q", c.SessionID, rt.SessionID)
+	check(t, c.ID != "" && c.ID != rt.ID, "distinct jti")
+	check(t, c.Fresh && !rt.Fresh, "the access token is fresh, the refresh token never")
+	check(t, c.ACR == "pwd" && len(c.AMR) == 1 && c.AMR[0] == "pwd", "acr %q amr %v", c.ACR, c.AMR)
 
-	c := srv.claims(t, ginfresh.AccessToken, tok.AccessToken)
-	now := srv.Clock.Now()
-	assert.True(t, c.IssuedAt.Time.Equal(now), "iat keeps milliseconds: got %v, want %v", c.IssuedAt.Time, now)
-	assert.True(t, c.ExpiresAt.Time.Equal(now.Add(accessTTL).Truncate(time.Second)), "exp: got %v", c.ExpiresAt.Time)
-	assert.True(t, c.AuthTime.Time.Equal(now.Truncate(time.Second)), "auth_time: got %v", c.AuthTime.Time)
-	assert.NotEmpty(t, c.ID)
-	assert.Empty(t, c.SessionID, "access tokens carry no sid")
-	rt := srv.claims(t, ginfresh.RefreshToken, tok.RefreshToken)
-	assert.NotEmpty(t, rt.SessionID)
-	assert.False(t, rt.Fresh)
+	testkit.Refused(t, srv.Post("/auth/login", "", testkit.Credentials("alice", "wrong")), http.StatusUnauthorized, "invalid_credentials")
+	testkit.Refused(t, srv.Get(testkit.Protected, ""), http.StatusUnauthorized, "unauthorized")
+}
 
-	RequireRefused(t, srv.Do(http.MethodPost, "/auth/login", "", credentials("alice", "wrong")), http.StatusUnauthorized, "invalid_credentials")
-	RequireRefused(t, srv.Do(http.MethodGet, "/protected", "", ""), http.StatusUnauthorized, "unauthorized")
+// testDates: every date is a whole second and nbf equals iat, so that
+// verifiers comparing iat or nbf with their own clock (PyJWT, jose,
+// paseto-ts) take a token the moment it is issued.
+func testDates(t *testing.T, f Factory) {
+	srv := f.server(t)
+	tok := srv.Login(t, "alice")
+	now := srv.Clock.Now().Truncate(time.Second)
+	for _, token := range []struct {
+		k     ginfresh.Kind
+		token string
+	}{{ginfresh.Access, tok.AccessToken}, {ginfresh.Refresh, tok.RefreshToken}} {
+		c := srv.Claims(t, token.k, token.token)
+		for name, d := range map[string]time.Time{"iat": c.IssuedAt, "nbf": c.NotBefore, "exp": c.ExpiresAt, "auth_time": c.AuthTime} {
+			check(t, !d.IsZero() && d.Equal(d.Truncate(time.Second)), "%v %s = %v: not a whole second", token.k, name, d)
+		}
+		check(t, c.IssuedAt.Equal(now) && c.NotBefore.Equal(c.IssuedAt), "%v: iat %v, nbf %v, want both %v", token.k, c.IssuedAt, c.NotBefore, now)
+	}
 }
 
 func testRefresh(t *testing.T, f Factory) {
 	srv := f.server(t)
 	login := srv.Login(t, "alice")
-	authTime := srv.claims(t, ginfresh.AccessToken, login.AccessToken).AuthTime.Time
+	first := srv.Claims(t, ginfresh.Access, login.AccessToken)
 
 	srv.Clock.Advance(time.Minute)
-	w := srv.refresh(login.RefreshToken)
-	require.Equal(t, http.StatusOK, w.Code, w.Body.String())
-	tok := DecodeTokens(t, w)
-	require.NotEmpty(t, tok.RefreshToken)
-
-	c := srv.claims(t, ginfresh.AccessToken, tok.AccessToken)
-	assert.False(t, c.Fresh, "a refreshed token is never fresh")
-	assert.True(t, c.AuthTime.Time.Equal(authTime), "auth_time is copied: got %v, want %v", c.AuthTime.Time, authTime)
-	assert.True(t, c.IssuedAt.Time.After(authTime))
-
-	w = srv.Do(http.MethodGet, "/protected", tok.AccessToken, "")
-	require.Equal(t, http.StatusOK, w.Code)
-	assert.JSONEq(t, `{"user":"alice","fresh":false,"role":"admin"}`, w.Body.String())
-	w = srv.Do(http.MethodPost, "/sensitive", tok.AccessToken, "")
-	RequireRefused(t, w, http.StatusUnauthorized, "insufficient_user_authentication")
+	w := srv.Refresh(login.RefreshToken)
+	testkit.Status(t, w, http.StatusOK)
+	tok := testkit.DecodeTokens(t, w)
+	c := srv.Claims(t, ginfresh.Access, tok.AccessToken)
+	check(t, !c.Fresh, "a refreshed token is never fresh")
+	check(t, c.AuthTime.Equal(first.AuthTime), "auth_time is copied: got %v, want %v", c.AuthTime, first.AuthTime)
+	check(t, c.ACR == first.ACR && c.SessionID == first.SessionID, "acr and sid are copied")
+	check(t, c.IssuedAt.After(first.AuthTime), "iat moves on")
+	testkit.Status(t, srv.Get(testkit.Protected, tok.AccessToken), http.StatusOK)
+	testkit.Refused(t, srv.Post(testkit.Sensitive, tok.AccessToken, ""), http.StatusUnauthorized, "insufficient_user_authentication")
 }
 
 func testMaxAge(t *testing.T, f Factory) {
 	srv := f.server(t)
 	tok := srv.Login(t, "alice")
-	srv.Clock.Advance(maxAge - time.Second)
-	assert.Equal(t, http.StatusOK, srv.Do(http.MethodPost, "/recent", tok.AccessToken, "").Code)
-
+	srv.Clock.Advance(5*time.Minute - time.Second)
+	testkit.Status(t, srv.Post(testkit.Recent, tok.AccessToken, ""), http.StatusOK)
 	srv.Clock.Advance(2 * time.Second)
-	w := srv.Do(http.MethodPost, "/recent", tok.AccessToken, "")
-	RequireRefused(t, w, http.StatusUnauthorized, "insufficient_user_authentication")
-	assert.Contains(t, w.Header().Get("WWW-Authenticate"), "max_age=300")
-	assert.Equal(t, http.StatusOK, srv.Do(http.MethodPost, "/sensitive", tok.AccessToken, "").Code, "without MaxAge a fresh token stays fresh")
+	w := srv.Post(testkit.Recent, tok.AccessToken, "")
+	testkit.Refused(t, w, http.StatusUnauthorized, "insufficient_user_authentication")
+	check(t, strings.Contains(w.Header().Get("WWW-Authenticate"), "max_age=300"), "challenge %q", w.Header().Get("WWW-Authenticate"))
+	testkit.Status(t, srv.Post(testkit.Sensitive, tok.AccessToken, ""), http.StatusOK)
+}
+
+func testACR(t *testing.T, f Factory) {
+	srv := f.server(t)
+	tok := srv.Login(t, "alice")
+	w := srv.Post(testkit.MFA, tok.AccessToken, "")
+	testkit.Refused(t, w, http.StatusUnauthorized, "insufficient_user_authentication")
+	check(t, strings.Contains(w.Header().Get("WWW-Authenticate"), `acr_values="mfa"`), "challenge %q", w.Header().Get("WWW-Authenticate"))
+
+	body := `{"username":"alice","password":"alice-pw","otp":"` + testkit.OTP + `"}`
+	w = srv.Post("/auth/fresh-login", tok.AccessToken, body)
+	testkit.Status(t, w, http.StatusOK)
+	mfa := testkit.DecodeTokens(t, w).AccessToken
+	c := srv.Claims(t, ginfresh.Access, mfa)
+	check(t, c.ACR == "mfa" && len(c.AMR) == 2, "acr %q amr %v", c.ACR, c.AMR)
+	testkit.Status(t, srv.Post(testkit.MFA, mfa, ""), http.StatusOK)
+	testkit.Refused(t, srv.Post("/auth/fresh-login", tok.AccessToken, `{"username":"alice","password":"alice-pw","otp":"000000"}`), http.StatusUnauthorized, "invalid_credentials")
+}
+
+func testScopes(t *testing.T, f Factory) {
+	srv := f.server(t)
+	tok := srv.Login(t, "alice")
+	testkit.Status(t, srv.Post(testkit.Writer, tok.AccessToken, ""), http.StatusOK)
+	w := srv.Get(testkit.Admin, tok.AccessToken)
+	testkit.Refused(t, w, http.StatusForbidden, "insufficient_scope")
+	check(t, strings.Contains(w.Header().Get("WWW-Authenticate"), `scope="admin"`), "challenge %q", w.Header().Get("WWW-Authenticate"))
 }
 
 func testFreshLogin(t *testing.T, f Factory) {
 	srv := f.server(t)
 	login := srv.Login(t, "alice")
 	srv.Clock.Advance(time.Minute)
-	stale := DecodeTokens(t, srv.refresh(login.RefreshToken))
+	stale := testkit.DecodeTokens(t, srv.Refresh(login.RefreshToken))
 	srv.Clock.Advance(time.Minute)
 
-	w := srv.Do(http.MethodPost, "/auth/fresh-login", stale.AccessToken, credentials("bob", "bob-pw"))
-	RequireRefused(t, w, http.StatusForbidden, "access_denied")
-	w = srv.Do(http.MethodPost, "/auth/fresh-login", stale.AccessToken, credentials("alice", "nope"))
-	RequireRefused(t, w, http.StatusUnauthorized, "invalid_credentials")
+	testkit.Refused(t, srv.Post("/auth/fresh-login", stale.AccessToken, testkit.Credentials("bob", "bob-pw")), http.StatusForbidden, "access_denied")
+	testkit.Refused(t, srv.Post("/auth/fresh-login", stale.AccessToken, testkit.Credentials("alice", "nope")), http.StatusUnauthorized, "invalid_credentials")
 
-	w = srv.Do(http.MethodPost, "/auth/fresh-login", stale.AccessToken, credentials("alice", "alice-pw"))
-	require.Equal(t, http.StatusOK, w.Code, w.Body.String())
-	fresh := DecodeTokens(t, w)
-	assert.Empty(t, fresh.RefreshToken, "fresh-login starts no session")
-	c := srv.claims(t, ginfresh.AccessToken, fresh.AccessToken)
-	assert.True(t, c.Fresh)
-	assert.True(t, c.AuthTime.Time.Equal(srv.Clock.Now().Truncate(time.Second)))
-	assert.Equal(t, http.StatusOK, srv.Do(http.MethodPost, "/sensitive", fresh.AccessToken, "").Code)
-	assert.Equal(t, http.StatusOK, srv.Do(http.MethodPost, "/recent", fresh.AccessToken, "").Code)
+	w := srv.Post("/auth/fresh-login", stale.AccessToken, testkit.Credentials("alice", "alice-pw"))
+	testkit.Status(t, w, http.StatusOK)
+	fresh := testkit.DecodeTokens(t, w)
+	check(t, fresh.RefreshToken == "", "fresh-login starts no refresh token")
+	c := srv.Claims(t, ginfresh.Access, fresh.AccessToken)
+	held := srv.Claims(t, ginfresh.Access, stale.AccessToken)
+	check(t, c.Fresh && c.AuthTime.Equal(srv.Clock.Now().Truncate(time.Second)), "fresh, auth_time now: %v", c.AuthTime)
+	check(t, c.SessionID == held.SessionID, "the fresh token keeps the session: %q, want %q", c.SessionID, held.SessionID)
+	check(t, c.ExpiresAt.Equal(held.ExpiresAt), "the fresh token expires with the one it replaces: %v, want %v", c.ExpiresAt, held.ExpiresAt)
+	check(t, fresh.ExpiresIn == int64(held.ExpiresAt.Sub(srv.Clock.Now())/time.Second), "expires_in %d", fresh.ExpiresIn)
+	testkit.Status(t, srv.Post(testkit.Sensitive, fresh.AccessToken, ""), http.StatusOK)
+	testkit.Status(t, srv.Post(testkit.Recent, fresh.AccessToken, ""), http.StatusOK)
 
 	// A refresh token is no proof of who is asking.
-	w = srv.Do(http.MethodPost, "/auth/fresh-login", login.RefreshToken, credentials("alice", "alice-pw"))
-	RequireRefused(t, w, http.StatusUnauthorized, "invalid_token")
+	testkit.Refused(t, srv.Post("/auth/fresh-login", login.RefreshToken, testkit.Credentials("alice", "alice-pw")), http.StatusUnauthorized, "invalid_token")
+}
+
+// testFreshLoginAlone: a fresh-login without an access token starts a
+// session of its own, listed and revocable like any other.
+func testFreshLoginAlone(t *testing.T, f Factory) {
+	srv := f.server(t, ginfresh.WithAccessRevocation())
+	w := srv.Post("/auth/fresh-login", "", testkit.Credentials("alice", "alice-pw"))
+	testkit.Status(t, w, http.StatusOK)
+	tok := testkit.DecodeTokens(t, w)
+	c := srv.Claims(t, ginfresh.Access, tok.AccessToken)
+	check(t, c.Fresh && c.SessionID != "" && tok.RefreshToken == "", "a fresh token of a session of its own")
+	sessions, err := srv.Auth.Sessions(context.Background(), "alice")
+	check(t, err == nil && len(sessions) == 1 && sessions[0].ID == c.SessionID, "listed: %v %v", sessions, err)
+	srv.Clock.Advance(time.Second)
+	check(t, srv.Auth.RevokeSession(context.Background(), "alice", c.SessionID) == nil, "revocable")
+	testkit.Refused(t, srv.Get(testkit.Protected, tok.AccessToken), http.StatusUnauthorized, "invalid_token")
 }
 
 func testReuse(t *testing.T, f Factory) {
 	srv := f.server(t)
 	first := srv.Login(t, "alice")
-	w := srv.refresh(first.RefreshToken)
-	require.Equal(t, http.StatusOK, w.Code)
-	second := DecodeTokens(t, w)
-	require.NotEqual(t, first.RefreshToken, second.RefreshToken)
-
-	RequireRefused(t, srv.refresh(first.RefreshToken), http.StatusUnauthorized, "invalid_token")
-	RequireRefused(t, srv.refresh(second.RefreshToken), http.StatusUnauthorized, "invalid_token")
-
+	w := srv.Refresh(first.RefreshToken)
+	testkit.Status(t, w, http.StatusOK)
+	second := testkit.DecodeTokens(t, w)
+	check(t, first.RefreshToken != second.RefreshToken, "rotation hands out a new refresh token")
+	testkit.Refused(t, srv.Refresh(first.RefreshToken), http.StatusUnauthorized, "invalid_token")
+	testkit.Refused(t, srv.Refresh(second.RefreshToken), http.StatusUnauthorized, "invalid_token")
 	other := srv.Login(t, "alice")
-	assert.Equal(t, http.StatusOK, srv.refresh(other.RefreshToken).Code, "other sessions are untouched")
+	testkit.Status(t, srv.Refresh(other.RefreshToken), http.StatusOK)
 }
 
 func testConcurrentRefresh(t *testing.T, f Factory) {
@@ -363,55 +251,28 @@ func testConcurrentRefresh(t *testing.T, f Factory) {
 	var wg sync.WaitGroup
 	start := make(chan struct{})
 	for range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			<-start
-			switch srv.refresh(tok.RefreshToken).Code {
+			switch srv.Refresh(tok.RefreshToken).Code {
 			case http.StatusOK:
 				ok.Add(1)
 			case http.StatusUnauthorized:
 				refused.Add(1)
 			}
-		}()
+		})
 	}
 	close(start)
 	wg.Wait()
-	assert.EqualValues(t, 1, ok.Load(), "exactly one concurrent refresh wins")
-	assert.EqualValues(t, n-1, refused.Load())
+	check(t, ok.Load() == 1 && refused.Load() == n-1, "%d refreshes won, %d refused; want 1 and %d", ok.Load(), refused.Load(), n-1)
 }
 
-func testLogout(t *testing.T, f Factory) {
-	srv := f.server(t, ginfresh.WithAccessRevocation())
-	tok := srv.Login(t, "alice")
-	body := `{"refresh_token":"` + tok.RefreshToken + `"}`
-	w := srv.Do(http.MethodPost, "/auth/logout", tok.AccessToken, body)
-	require.Equal(t, http.StatusNoContent, w.Code, w.Body.String())
-	RequireRefused(t, srv.refresh(tok.RefreshToken), http.StatusUnauthorized, "invalid_token")
-	RequireRefused(t, srv.Do(http.MethodGet, "/protected", tok.AccessToken, ""), http.StatusUnauthorized, "invalid_token")
-
-	// The refresh token alone as Bearer ends its session too.
-	other := srv.Login(t, "alice")
-	require.Equal(t, http.StatusNoContent, srv.Do(http.MethodPost, "/auth/logout", other.RefreshToken, "").Code)
-	RequireRefused(t, srv.refresh(other.RefreshToken), http.StatusUnauthorized, "invalid_token")
-}
-
-func testRevokeSubject(t *testing.T, f Factory) {
-	srv := f.server(t, ginfresh.WithAccessRevocation())
-	alice, bob := srv.Login(t, "alice"), srv.Login(t, "bob")
-	srv.Clock.Advance(time.Second)
-	require.NoError(t, srv.Auth.RevokeSubject(context.Background(), "alice"))
-
-	RequireRefused(t, srv.Do(http.MethodGet, "/protected", alice.AccessToken, ""), http.StatusUnauthorized, "invalid_token")
-	RequireRefused(t, srv.refresh(alice.RefreshToken), http.StatusUnauthorized, "invalid_token")
-	assert.Equal(t, http.StatusOK, srv.Do(http.MethodGet, "/protected", bob.AccessToken, "").Code, "other subjects are untouched")
-
-	// A login a millisecond after the revocation must not be caught by it:
-	// that needs iat's milliseconds.
-	srv.Clock.Advance(time.Millisecond)
-	again := srv.Login(t, "alice")
-	assert.Equal(t, http.StatusOK, srv.Do(http.MethodGet, "/protected", again.AccessToken, "").Code)
-	assert.Equal(t, http.StatusOK, srv.refresh(again.RefreshToken).Code)
+// testEndings: each way a session ends refuses its access tokens on the
+// next request (with access revocation), and no other session's.
+func testEndings(t *testing.T, f Factory) {
+	testkit.SessionEndings(t, 0, func(t *testing.T) (a, b *testkit.Server) {
+		srv := f.server(t, ginfresh.WithAccessRevocation())
+		return srv, srv
+	})
 }
 
 func testCustomClaims(t *testing.T, f Factory) {
@@ -419,49 +280,40 @@ func testCustomClaims(t *testing.T, f Factory) {
 	tok := srv.Login(t, "alice")
 	for range 2 {
 		srv.Clock.Advance(time.Minute)
-		w := srv.refresh(tok.RefreshToken)
-		require.Equal(t, http.StatusOK, w.Code, w.Body.String())
-		tok = DecodeTokens(t, w)
+		w := srv.Refresh(tok.RefreshToken)
+		testkit.Status(t, w, http.StatusOK)
+		tok = testkit.DecodeTokens(t, w)
 	}
 	for _, token := range []struct {
-		typ   ginfresh.TokenType
+		k     ginfresh.Kind
 		token string
-	}{{ginfresh.AccessToken, tok.AccessToken}, {ginfresh.RefreshToken, tok.RefreshToken}} {
-		c := srv.claims(t, token.typ, token.token)
+	}{{ginfresh.Access, tok.AccessToken}, {ginfresh.Refresh, tok.RefreshToken}} {
+		c := srv.Claims(t, token.k, token.token)
 		var big json.RawMessage
 		ok, err := c.Get("big", &big)
-		require.NoError(t, err)
-		require.True(t, ok)
-		assert.Equal(t, bigNumber, string(big), "large numbers are carried digit for digit")
-		var scope []string
-		ok, err = c.Get("scope", &scope)
-		require.NoError(t, err)
-		assert.True(t, ok)
-		assert.Equal(t, []string{"read", "write"}, scope)
-		var html string
-		_, err = c.Get("html", &html)
-		require.NoError(t, err)
-		assert.Equal(t, "<b>&</b>", html)
-		ok, err = c.Get("missing", &html)
-		require.NoError(t, err)
-		assert.False(t, ok)
+		check(t, err == nil && ok && string(big) == testkit.BigNumber, "big: %s %v %v", big, ok, err)
+		typed, err := ginfresh.Custom[struct {
+			Scope string `json:"scope"`
+			HTML  string `json:"html"`
+		}](c)
+		check(t, err == nil && typed.Scope == "read write" && typed.HTML == "<b>&</b>", "Custom: %+v %v", typed, err)
+		ok, err = c.Get("missing", &big)
+		check(t, err == nil && !ok, "a missing claim")
 	}
 }
 
 func testTypeConfusion(t *testing.T, f Factory) {
 	srv := f.server(t)
 	tok := srv.Login(t, "alice")
-	RequireRefused(t, srv.Do(http.MethodGet, "/protected", tok.RefreshToken, ""), http.StatusUnauthorized, "invalid_token")
-	RequireRefused(t, srv.Do(http.MethodPost, "/sensitive", tok.RefreshToken, ""), http.StatusUnauthorized, "invalid_token")
-	RequireRefused(t, srv.refresh(tok.AccessToken), http.StatusUnauthorized, "invalid_token")
-
+	testkit.Refused(t, srv.Get(testkit.Protected, tok.RefreshToken), http.StatusUnauthorized, "invalid_token")
+	testkit.Refused(t, srv.Post(testkit.Sensitive, tok.RefreshToken, ""), http.StatusUnauthorized, "invalid_token")
+	testkit.Refused(t, srv.Refresh(tok.AccessToken), http.StatusUnauthorized, "invalid_token")
 	for _, tt := range []struct {
-		want  ginfresh.TokenType
+		want  ginfresh.Kind
 		token string
-	}{{ginfresh.AccessToken, tok.RefreshToken}, {ginfresh.RefreshToken, tok.AccessToken}} {
+	}{{ginfresh.Access, tok.RefreshToken}, {ginfresh.Refresh, tok.AccessToken}} {
 		_, err := srv.Auth.Verify(context.Background(), tt.want, tt.token)
-		assert.ErrorIs(t, err, ginfresh.ErrWrongTokenType, "want %v", tt.want)
-		assert.ErrorIs(t, err, ginfresh.ErrTokenInvalid, "want %v", tt.want)
+		check(t, errorsIs(err, ginfresh.ErrWrongTokenType) && errorsIs(err, ginfresh.ErrTokenInvalid), "want %v: %v", tt.want, err)
 	}
 }
 
@@ -469,27 +321,25 @@ func testExpired(t *testing.T, f Factory) {
 	srv := f.server(t)
 	tok := srv.Login(t, "alice")
 	srv.Clock.Advance(accessTTL - time.Second)
-	assert.Equal(t, http.StatusOK, srv.Do(http.MethodGet, "/protected", tok.AccessToken, "").Code)
+	testkit.Status(t, srv.Get(testkit.Protected, tok.AccessToken), http.StatusOK)
 	srv.Clock.Advance(time.Second)
-	w := srv.Do(http.MethodGet, "/protected", tok.AccessToken, "")
-	RequireRefused(t, w, http.StatusUnauthorized, "invalid_token")
-	assert.Contains(t, w.Body.String(), "expired")
-	_, err := srv.Auth.Verify(context.Background(), ginfresh.AccessToken, tok.AccessToken)
-	assert.ErrorIs(t, err, ginfresh.ErrTokenExpired)
-
-	srv.Clock.Advance(ginfresh.DefaultRefreshTTL)
-	RequireRefused(t, srv.refresh(tok.RefreshToken), http.StatusUnauthorized, "invalid_token")
+	w := srv.Get(testkit.Protected, tok.AccessToken)
+	testkit.Refused(t, w, http.StatusUnauthorized, "invalid_token")
+	check(t, strings.Contains(w.Body.String(), "expired"), "%s", w.Body)
+	_, err := srv.Auth.Verify(context.Background(), ginfresh.Access, tok.AccessToken)
+	check(t, errorsIs(err, ginfresh.ErrTokenExpired), "%v", err)
+	srv.Clock.Advance(8 * 24 * time.Hour)
+	testkit.Refused(t, srv.Refresh(tok.RefreshToken), http.StatusUnauthorized, "invalid_token")
 }
 
 func testNotYetValid(t *testing.T, f Factory) {
 	// Tokens from a server whose clock runs ahead are refused until then.
-	ahead := NewClock()
+	ahead := testkit.NewClock()
 	ahead.Advance(time.Hour)
 	s := f(t)
-	minter := NewServer(t, ahead, false, s.Issuer...)
-	tok := minter.Login(t, "alice")
-	srv := NewServer(t, NewClock(), false, s.Issuer...)
-	RequireRefused(t, srv.Do(http.MethodGet, "/protected", tok.AccessToken, ""), http.StatusUnauthorized, "invalid_token")
+	tok := testkit.NewServer(t, ahead, false, s.Issuer...).Login(t, "alice")
+	srv := testkit.NewServer(t, testkit.NewClock(), false, s.Issuer...)
+	testkit.Refused(t, srv.Get(testkit.Protected, tok.AccessToken), http.StatusUnauthorized, "invalid_token")
 }
 
 func testTampered(t *testing.T, f Factory) {
@@ -503,18 +353,18 @@ func testTampered(t *testing.T, f Factory) {
 			} else {
 				b[i] = 'A'
 			}
-			RequireRefused(t, srv.Do(http.MethodGet, "/protected", string(b), ""), http.StatusUnauthorized, "invalid_token")
-			RequireRefused(t, srv.refresh(string(b)), http.StatusUnauthorized, "invalid_token")
+			testkit.Refused(t, srv.Get(testkit.Protected, string(b)), http.StatusUnauthorized, "invalid_token")
+			testkit.Refused(t, srv.Refresh(string(b)), http.StatusUnauthorized, "invalid_token")
 		}
-		RequireRefused(t, srv.Do(http.MethodGet, "/protected", token[:len(token)-1], ""), http.StatusUnauthorized, "invalid_token")
+		testkit.Refused(t, srv.Get(testkit.Protected, token[:len(token)-1]), http.StatusUnauthorized, "invalid_token")
 	}
 }
 
 func testWrongKey(t *testing.T, f Factory) {
 	tok := f.server(t).Login(t, "alice")
 	other := f.server(t) // the same format with other keys
-	RequireRefused(t, other.Do(http.MethodGet, "/protected", tok.AccessToken, ""), http.StatusUnauthorized, "invalid_token")
-	RequireRefused(t, other.refresh(tok.RefreshToken), http.StatusUnauthorized, "invalid_token")
+	testkit.Refused(t, other.Get(testkit.Protected, tok.AccessToken), http.StatusUnauthorized, "invalid_token")
+	testkit.Refused(t, other.Refresh(tok.RefreshToken), http.StatusUnauthorized, "invalid_token")
 }
 
 func testResourceServer(t *testing.T, f Factory) {
@@ -524,22 +374,79 @@ func testResourceServer(t *testing.T, f Factory) {
 	}
 	// The two share a store, as an API and its issuer might.
 	store := ginfresh.NewMemoryStore()
-	issuer := NewServer(t, NewClock(), false, append(s.Issuer, ginfresh.WithStore(store))...)
+	issuer := testkit.NewServer(t, testkit.NewClock(), false, append(s.Issuer, ginfresh.WithStore(store))...)
 	tok := issuer.Login(t, "alice")
-	rs := NewServer(t, issuer.Clock, true, append(s.Verifier, ginfresh.WithStore(store))...)
+	rs := testkit.NewServer(t, issuer.Clock, true, append(s.Verifier, ginfresh.WithStore(store), ginfresh.WithAccessRevocation())...)
 
-	w := rs.Do(http.MethodGet, "/protected", tok.AccessToken, "")
-	require.Equal(t, http.StatusOK, w.Code, w.Body.String())
-	assert.JSONEq(t, `{"user":"alice","fresh":true,"role":"admin"}`, w.Body.String())
-	assert.Equal(t, http.StatusOK, rs.Do(http.MethodPost, "/sensitive", tok.AccessToken, "").Code)
-	RequireRefused(t, rs.Do(http.MethodGet, "/protected", tok.RefreshToken, ""), http.StatusUnauthorized, "invalid_token")
-
+	testkit.Status(t, rs.Get(testkit.Protected, tok.AccessToken), http.StatusOK)
+	testkit.Status(t, rs.Post(testkit.Sensitive, tok.AccessToken, ""), http.StatusOK)
+	testkit.Refused(t, rs.Get(testkit.Protected, tok.RefreshToken), http.StatusUnauthorized, "invalid_token")
 	for _, path := range []string{"/auth/login", "/auth/fresh-login"} {
-		w := rs.Do(http.MethodPost, path, "", credentials("alice", "alice-pw"))
-		RequireRefused(t, w, http.StatusNotImplemented, "unsupported")
+		testkit.Refused(t, rs.Post(path, "", testkit.Credentials("alice", "alice-pw")), http.StatusNotImplemented, "unsupported")
 	}
-	RequireRefused(t, rs.refresh(tok.RefreshToken), http.StatusNotImplemented, "unsupported")
-	assert.Equal(t, http.StatusOK, issuer.refresh(tok.RefreshToken).Code, "the refused refresh left the token redeemable")
-	_, err := rs.Auth.CreateAccessToken(ginfresh.Identity{Subject: "alice"}, true)
-	assert.ErrorIs(t, err, ginfresh.ErrKeyUnavailable)
+	testkit.Refused(t, rs.Refresh(tok.RefreshToken), http.StatusNotImplemented, "unsupported")
+	testkit.Status(t, issuer.Refresh(tok.RefreshToken), http.StatusOK)
+	_, err := rs.Auth.StartSession(context.Background(), ginfresh.Identity{Subject: "alice"})
+	check(t, errorsIs(err, ginfresh.ErrCannotIssue), "StartSession on a resource server: %v", err)
+	// A logout at the issuer reaches the resource server through the store.
+	issuer.Clock.Advance(time.Second)
+	testkit.Status(t, issuer.Post("/auth/logout", tok.AccessToken, ""), http.StatusNoContent)
+	testkit.Refused(t, rs.Get(testkit.Protected, tok.AccessToken), http.StatusUnauthorized, "invalid_token")
 }
+
+// testCookies runs the flow in cookie mode: the format must not change what
+// the cookies carry, how CSRF is enforced or what freshness means.
+func testCookies(t *testing.T, f Factory) {
+	s := f.server(t, ginfresh.WithCookies("/auth/"))
+	b := &testkit.Browser{T: t, H: s.Router, Jar: testkit.Jar{}}
+	const access, refresh = "__Host-access-token", "__Secure-refresh-token"
+
+	w := b.Send(http.MethodPost, "/auth/login", testkit.Credentials("alice", "alice-pw"))
+	testkit.Status(t, w, http.StatusOK)
+	check(t, !strings.Contains(w.Body.String(), "access_token"), "cookie mode keeps tokens out of the body: %s", w.Body)
+	for _, name := range []string{access, refresh, testkit.CSRFCookie} {
+		if _, ok := b.Jar[name]; !ok {
+			t.Fatalf("no %s cookie", name)
+		}
+	}
+	check(t, b.Jar[refresh].Path == "/auth/", "refresh cookie path %q", b.Jar[refresh].Path)
+	loginAccess := b.Jar[access].Value
+	check(t, s.Claims(t, ginfresh.Access, loginAccess).Fresh, "fresh")
+
+	testkit.Status(t, b.Send(http.MethodGet, testkit.Protected, ""), http.StatusOK)
+	testkit.Status(t, b.Send(http.MethodPost, testkit.Sensitive, ""), http.StatusOK)
+	b.NoCSRF = true
+	testkit.Refused(t, b.Send(http.MethodPost, testkit.Sensitive, ""), http.StatusForbidden, "csrf_check_failed")
+	b.NoCSRF = false
+
+	s.Clock.Advance(time.Minute)
+	oldRefresh := b.Jar[refresh].Value
+	testkit.Status(t, b.Send(http.MethodPost, "/auth/refresh", ""), http.StatusOK)
+	refreshed := s.Claims(t, ginfresh.Access, b.Jar[access].Value)
+	check(t, !refreshed.Fresh && refreshed.AuthTime.Equal(s.Claims(t, ginfresh.Access, loginAccess).AuthTime), "refreshed: not fresh, same auth_time")
+	check(t, oldRefresh != b.Jar[refresh].Value, "the refresh cookie rotates")
+	testkit.Refused(t, b.Send(http.MethodPost, testkit.Sensitive, ""), http.StatusUnauthorized, "insufficient_user_authentication")
+	testkit.Status(t, b.Send(http.MethodPost, "/auth/fresh-login", testkit.Credentials("alice", "alice-pw")), http.StatusOK)
+	testkit.Status(t, b.Send(http.MethodPost, testkit.Sensitive, ""), http.StatusOK)
+
+	// A replayed refresh cookie ends the session and clears the cookies.
+	replay := &testkit.Browser{T: t, H: s.Router, Jar: testkit.Jar{}}
+	for name, c := range b.Jar {
+		replay.Jar[name] = c
+	}
+	replay.Jar[refresh] = &http.Cookie{Name: refresh, Value: oldRefresh, Path: "/auth/"}
+	testkit.Refused(t, replay.Send(http.MethodPost, "/auth/refresh", ""), http.StatusUnauthorized, "invalid_token")
+	_, kept := replay.Jar[refresh]
+	check(t, !kept, "a dead refresh cookie is cleared")
+	testkit.Refused(t, b.Send(http.MethodPost, "/auth/refresh", ""), http.StatusUnauthorized, "invalid_token")
+
+	// Logout of a new session clears every cookie and ends the session.
+	b.Jar = testkit.Jar{}
+	testkit.Status(t, b.Send(http.MethodPost, "/auth/login", testkit.Credentials("alice", "alice-pw")), http.StatusOK)
+	rt := b.Jar[refresh].Value
+	testkit.Status(t, b.Send(http.MethodPost, "/auth/logout", ""), http.StatusNoContent)
+	check(t, len(b.Jar) == 0, "logout clears the cookies: %v", b.Jar)
+	testkit.Refused(t, s.Refresh(rt), http.StatusUnauthorized, "invalid_token")
+}
+
+func errorsIs(err, target error) bool { return errors.Is(err, target) }

@@ -1,33 +1,31 @@
-// Package storetest is the conformance suite every [ginfresh.Store] backend
-// runs, so the in-memory store and the Redis store keep one contract:
+// Package storetest is the conformance suite every [ginfresh.Store] runs, so
+// that the memory store and every backend keep one contract:
 //
 //	func TestConformance(t *testing.T) {
 //		storetest.Run(t, func(t *testing.T) ginfresh.Store { return newStore(t) })
 //	}
 //
-// Each subtest gets a fresh store from the factory.
+// Each subtest gets a fresh store from the factory. Stores must use the
+// times they are given, not their own clock, for every decision the suite
+// checks.
 package storetest
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
-
 	"github.com/ginfresh/ginfresh"
 )
 
-// Factory returns an empty store for one subtest.
-type Factory func(t *testing.T) ginfresh.Store
-
-// base is an arbitrary fixed instant: stores must use the times they are
-// given, not their own clock, for every decision the suite checks.
-var base = time.Now().Truncate(time.Millisecond)
+// base is an arbitrary instant near the real one (a network store turns the
+// deadlines it is given into TTLs on its own clock), with microseconds.
+var base = time.Now().Truncate(time.Microsecond).Add(123 * time.Microsecond)
 
 const (
 	idle     = time.Hour
@@ -35,22 +33,26 @@ const (
 )
 
 // Run runs the whole suite.
-func Run(t *testing.T, newStore Factory) {
+func Run(t *testing.T, newStore func(t *testing.T) ginfresh.Store) {
 	t.Helper()
 	tests := []struct {
 		name string
 		fn   func(*testing.T, ginfresh.Store)
 	}{
-		{"RotateCurrentToken", testRotate},
-		{"ReplayRevokesFamily", testReplay},
+		{"Rotate", testRotate},
+		{"ReplayRevokesSession", testReplay},
+		{"RetryOfTheSameStep", testRetry},
 		{"KeepWithoutRotation", testKeep},
-		{"UnknownFamily", testUnknown},
+		{"UnknownSession", testUnknown},
+		{"AccessOnlySession", testAccessOnly},
 		{"AbsoluteLifetime", testLifetime},
 		{"IdleTimeout", testIdle},
-		{"RevokeFamily", testRevokeFamily},
+		{"RevokeSession", testRevokeSession},
 		{"RevokeSubject", testRevokeSubject},
+		{"RevokeSubjectRefusesLoginsInFlight", testRevokeSubjectInFlight},
 		{"RevokeSubjectKeepsLater", testRevokeSubjectKeepsLater},
-		{"RevokeToken", testRevokeToken},
+		{"Sessions", testSessions},
+		{"DoneContextChangesNothing", testDoneContext},
 		{"ConcurrentRotateOneWinner", testConcurrentRotate},
 		{"Counter", testCounter},
 	}
@@ -59,233 +61,333 @@ func Run(t *testing.T, newStore Factory) {
 	}
 }
 
-func newFamily(t *testing.T, s ginfresh.Store, family, subject, token string, at time.Time) {
-	t.Helper()
-	require.NoError(t, s.CreateFamily(context.Background(), family, subject, token, at, at.Add(idle), at.Add(lifetime)))
+var ctx = context.Background()
+
+func session(id, subject string, at time.Time) ginfresh.Session {
+	return ginfresh.Session{ID: id, Subject: subject, Started: at, IdleUntil: at.Add(idle), Expires: at.Add(lifetime),
+		UserAgent: "Mozilla/5.0 (storetest) " + id, Address: "192.0.2.7"}
 }
 
-func rotate(t *testing.T, s ginfresh.Store, family, presented, next string, at time.Time) (time.Time, bool) {
+func create(t *testing.T, s ginfresh.Store, id, subject, token string, at time.Time) {
 	t.Helper()
-	exp, reused, err := s.Rotate(context.Background(), family, presented, next, at, at.Add(idle))
-	require.NoError(t, err)
-	return exp, reused
+	if err := s.CreateSession(ctx, session(id, subject, at), token); err != nil {
+		t.Fatalf("CreateSession(%s): %v", id, err)
+	}
+}
+
+func rotate(t *testing.T, s ginfresh.Store, id, presented, next string, at time.Time) ginfresh.RotateResult {
+	t.Helper()
+	res, err := s.Rotate(ctx, ginfresh.Rotation{Session: id, Presented: presented, Next: next, Now: at, IdleUntil: at.Add(idle)})
+	if err != nil {
+		t.Fatalf("Rotate(%s, %s→%s): %v", id, presented, next, err)
+	}
+	return res
+}
+
+func want(t *testing.T, what string, got, want any) {
+	t.Helper()
+	if got != want {
+		t.Errorf("%s: got %v, want %v", what, got, want)
+	}
+}
+
+func revoked(t *testing.T, s ginfresh.Store, id string, at time.Time) bool {
+	t.Helper()
+	got, err := s.Revoked(ctx, id, at)
+	if err != nil {
+		t.Fatalf("Revoked(%s): %v", id, err)
+	}
+	return got
 }
 
 func testRotate(t *testing.T, s ginfresh.Store) {
-	newFamily(t, s, "f1", "alice", "t1", base)
-	exp, reused := rotate(t, s, "f1", "t1", "t2", base.Add(time.Minute))
-	assert.False(t, reused)
-	assert.True(t, exp.Equal(base.Add(lifetime)), "got expiry %v, want %v", exp, base.Add(lifetime))
-	exp, reused = rotate(t, s, "f1", "t2", "t3", base.Add(2*time.Minute))
-	assert.False(t, reused)
-	assert.False(t, exp.IsZero())
+	create(t, s, "s1", "alice", "t1", base)
+	want(t, "first rotation", rotate(t, s, "s1", "t1", "t2", base.Add(time.Minute)), ginfresh.Rotated)
+	want(t, "second rotation", rotate(t, s, "s1", "t2", "t3", base.Add(2*time.Minute)), ginfresh.Rotated)
+	want(t, "a live session's tokens", revoked(t, s, "s1", base.Add(2*time.Minute)), false)
 }
 
 func testReplay(t *testing.T, s ginfresh.Store) {
-	newFamily(t, s, "f1", "alice", "t1", base)
-	_, reused := rotate(t, s, "f1", "t1", "t2", base.Add(time.Minute))
-	require.False(t, reused)
-	exp, reused := rotate(t, s, "f1", "t1", "t9", base.Add(2*time.Minute))
-	assert.True(t, reused, "a retired token came back")
-	assert.True(t, exp.IsZero())
-	exp, reused = rotate(t, s, "f1", "t2", "t3", base.Add(3*time.Minute))
-	assert.True(t, exp.IsZero(), "the family's current token dies with it")
-	assert.False(t, reused, "a revoked family reports no new reuse")
+	create(t, s, "s1", "alice", "t1", base)
+	create(t, s, "s2", "alice", "u1", base)
+	want(t, "rotation", rotate(t, s, "s1", "t1", "t2", base.Add(time.Minute)), ginfresh.Rotated)
+	want(t, "a retired token comes back", rotate(t, s, "s1", "t1", "t9", base.Add(2*time.Minute)), ginfresh.Replayed)
+	want(t, "the current token dies with the session", rotate(t, s, "s1", "t2", "t3", base.Add(3*time.Minute)), ginfresh.SessionEnded)
+	want(t, "the session's access tokens", revoked(t, s, "s1", base.Add(3*time.Minute)), true)
+	want(t, "other sessions", rotate(t, s, "s2", "u1", "u2", base.Add(3*time.Minute)), ginfresh.Rotated)
+	want(t, "other sessions' access tokens", revoked(t, s, "s2", base.Add(3*time.Minute)), false)
+}
+
+// testRetry: a network store may send the same call twice (a client-side
+// retry after a timeout). The repeat must answer as the first did, never
+// read as a replay.
+func testRetry(t *testing.T, s ginfresh.Store) {
+	create(t, s, "s1", "alice", "t1", base)
+	at := base.Add(time.Minute)
+	want(t, "rotation", rotate(t, s, "s1", "t1", "t2", at), ginfresh.Rotated)
+	want(t, "the same call again", rotate(t, s, "s1", "t1", "t2", at), ginfresh.Rotated)
+	want(t, "the session lives on", rotate(t, s, "s1", "t2", "t3", at.Add(time.Minute)), ginfresh.Rotated)
+	want(t, "an older step is a replay", rotate(t, s, "s1", "t1", "t2", at.Add(2*time.Minute)), ginfresh.Replayed)
 }
 
 func testKeep(t *testing.T, s ginfresh.Store) {
-	newFamily(t, s, "f1", "alice", "t1", base)
+	create(t, s, "s1", "alice", "t1", base)
 	for i := 1; i <= 3; i++ {
-		exp, reused := rotate(t, s, "f1", "t1", "t1", base.Add(time.Duration(i)*time.Minute))
-		assert.False(t, reused)
-		assert.False(t, exp.IsZero())
+		want(t, fmt.Sprintf("refresh %d", i), rotate(t, s, "s1", "t1", "t1", base.Add(time.Duration(i)*time.Minute)), ginfresh.Rotated)
 	}
 }
 
 func testUnknown(t *testing.T, s ginfresh.Store) {
-	exp, reused := rotate(t, s, "nope", "t1", "t2", base)
-	assert.True(t, exp.IsZero())
-	assert.False(t, reused)
-	require.NoError(t, s.RevokeFamily(context.Background(), "nope"), "revoking an unknown family is not an error")
+	want(t, "unknown session", rotate(t, s, "nope", "t1", "t2", base), ginfresh.SessionEnded)
+	want(t, "unknown session's tokens", revoked(t, s, "nope", base), false)
+	err := s.RevokeSession(ctx, "alice", "nope", base)
+	if !errors.Is(err, ginfresh.ErrSessionNotFound) {
+		t.Errorf("RevokeSession of an unknown session: got %v, want ErrSessionNotFound", err)
+	}
+}
+
+func testAccessOnly(t *testing.T, s ginfresh.Store) {
+	create(t, s, "s1", "alice", "", base)
+	want(t, "a session without a refresh token", rotate(t, s, "s1", "", "t2", base.Add(time.Second)), ginfresh.SessionEnded)
+	list, err := s.Sessions(ctx, "alice", base.Add(time.Second))
+	if err != nil || len(list) != 1 {
+		t.Fatalf("Sessions: %v, %v; want the one session", list, err)
+	}
+	if err := s.RevokeSession(ctx, "alice", "s1", base.Add(time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	want(t, "its tokens after RevokeSession", revoked(t, s, "s1", base.Add(time.Second)), true)
 }
 
 func testLifetime(t *testing.T, s ginfresh.Store) {
-	newFamily(t, s, "f1", "alice", "t1", base)
+	create(t, s, "s1", "alice", "t1", base)
 	tok := "t1"
 	// Stay active (well inside the idle timeout) until the absolute end.
 	at := base
 	for i := 0; at.Add(idle / 2).Before(base.Add(lifetime)); i++ {
 		at = at.Add(idle / 2)
 		next := fmt.Sprintf("t%d", i+2)
-		exp, _ := rotate(t, s, "f1", tok, next, at)
-		require.False(t, exp.IsZero(), "refresh at %v", at.Sub(base))
+		if got := rotate(t, s, "s1", tok, next, at); got != ginfresh.Rotated {
+			t.Fatalf("refresh at %v: %v", at.Sub(base), got)
+		}
 		tok = next
 	}
-	exp, _ := rotate(t, s, "f1", tok, "late", base.Add(lifetime))
-	assert.True(t, exp.IsZero(), "no refresh past the absolute lifetime")
+	want(t, "refresh at the absolute end", rotate(t, s, "s1", tok, "late", base.Add(lifetime)), ginfresh.SessionEnded)
 }
 
 func testIdle(t *testing.T, s ginfresh.Store) {
-	newFamily(t, s, "f1", "alice", "t1", base)
-	exp, _ := rotate(t, s, "f1", "t1", "t2", base.Add(idle-time.Second))
-	require.False(t, exp.IsZero())
-	exp, _ = rotate(t, s, "f1", "t2", "t3", base.Add(2*idle))
-	assert.True(t, exp.IsZero(), "idle past the timeout")
+	create(t, s, "s1", "alice", "t1", base)
+	want(t, "refresh just inside the idle timeout", rotate(t, s, "s1", "t1", "t2", base.Add(idle-time.Second)), ginfresh.Rotated)
+	want(t, "refresh idle past the timeout", rotate(t, s, "s1", "t2", "t3", base.Add(2*idle)), ginfresh.SessionEnded)
 }
 
-func testRevokeFamily(t *testing.T, s ginfresh.Store) {
-	newFamily(t, s, "f1", "alice", "t1", base)
-	newFamily(t, s, "f2", "alice", "u1", base)
-	require.NoError(t, s.RevokeFamily(context.Background(), "f1"))
-	exp, _ := rotate(t, s, "f1", "t1", "t2", base.Add(time.Second))
-	assert.True(t, exp.IsZero())
-	exp, _ = rotate(t, s, "f2", "u1", "u2", base.Add(time.Second))
-	assert.False(t, exp.IsZero(), "other sessions live on")
+func testRevokeSession(t *testing.T, s ginfresh.Store) {
+	create(t, s, "s1", "alice", "t1", base)
+	create(t, s, "s2", "alice", "u1", base)
+	at := base.Add(time.Second)
+	if err := s.RevokeSession(ctx, "bob", "s1", at); !errors.Is(err, ginfresh.ErrSessionNotFound) {
+		t.Errorf("bob revoking alice's session: got %v, want ErrSessionNotFound", err)
+	}
+	want(t, "after bob's attempt", rotate(t, s, "s1", "t1", "t2", at), ginfresh.Rotated)
+	if err := s.RevokeSession(ctx, "alice", "s1", at); err != nil {
+		t.Fatal(err)
+	}
+	want(t, "refresh of the revoked session", rotate(t, s, "s1", "t2", "t3", at), ginfresh.SessionEnded)
+	want(t, "its access tokens", revoked(t, s, "s1", at), true)
+	want(t, "the other session", rotate(t, s, "s2", "u1", "u2", at), ginfresh.Rotated)
+	want(t, "the other session's tokens", revoked(t, s, "s2", at), false)
+	if err := s.RevokeSession(ctx, "alice", "s1", at); !errors.Is(err, ginfresh.ErrSessionNotFound) {
+		t.Errorf("revoking an ended session: got %v, want ErrSessionNotFound", err)
+	}
 }
 
 func testRevokeSubject(t *testing.T, s ginfresh.Store) {
-	ctx := context.Background()
-	newFamily(t, s, "f1", "alice", "t1", base)
-	newFamily(t, s, "f2", "bob", "u1", base)
-	cut := base.Add(time.Minute)
-	require.NoError(t, s.RevokeSubject(ctx, "alice", cut, cut.Add(lifetime)))
-
-	exp, _ := rotate(t, s, "f1", "t1", "t2", cut.Add(time.Second))
-	assert.True(t, exp.IsZero(), "sessions started before the cut are over")
-	exp, _ = rotate(t, s, "f2", "u1", "u2", cut.Add(time.Second))
-	assert.False(t, exp.IsZero(), "other subjects are untouched")
-
-	newFamily(t, s, "f3", "alice", "v1", cut)
-	exp, _ = rotate(t, s, "f3", "v1", "v2", cut.Add(time.Second))
-	assert.False(t, exp.IsZero(), "a session started at the cut is new")
-
-	now := cut.Add(time.Second)
-	for _, tt := range []struct {
-		subject  string
-		issuedAt time.Time
-		want     bool
-	}{
-		{"alice", cut.Add(-time.Millisecond), true},
-		{"alice", cut, false},
-		{"alice", cut.Add(time.Millisecond), false},
-		{"bob", cut.Add(-time.Hour), false},
-	} {
-		got, err := s.Revoked(ctx, "jti-"+tt.subject, tt.subject, tt.issuedAt, now)
-		require.NoError(t, err)
-		assert.Equal(t, tt.want, got, "Revoked(%s, issued %v)", tt.subject, tt.issuedAt.Sub(cut))
+	create(t, s, "s1", "alice", "t1", base)
+	create(t, s, "s2", "alice", "u1", base.Add(time.Minute))
+	create(t, s, "b1", "bob", "v1", base)
+	cut := base.Add(2 * time.Minute)
+	if err := s.RevokeSubject(ctx, "alice", cut, cut.Add(time.Hour)); err != nil {
+		t.Fatal(err)
 	}
-	got, err := s.Revoked(ctx, "jti", "alice", cut.Add(-time.Hour), cut.Add(lifetime+time.Second))
-	require.NoError(t, err)
-	assert.False(t, got, "the mark may lapse after until")
+	at := cut.Add(time.Second)
+	want(t, "alice's first session", rotate(t, s, "s1", "t1", "t2", at), ginfresh.SessionEnded)
+	want(t, "alice's second session", rotate(t, s, "s2", "u1", "u2", at), ginfresh.SessionEnded)
+	want(t, "alice's access tokens", revoked(t, s, "s2", at), true)
+	want(t, "bob's session", rotate(t, s, "b1", "v1", "v2", at), ginfresh.Rotated)
+	want(t, "bob's access tokens", revoked(t, s, "b1", at), false)
+
+	// A login a microsecond after the cut is a new session.
+	create(t, s, "s3", "alice", "w1", cut.Add(time.Microsecond))
+	want(t, "a session started after the cut", rotate(t, s, "s3", "w1", "w2", at), ginfresh.Rotated)
+	want(t, "its access tokens", revoked(t, s, "s3", at), false)
+}
+
+// testRevokeSubjectInFlight: a login that checked the password before the
+// revocation and records its session after it must not survive.
+func testRevokeSubjectInFlight(t *testing.T, s ginfresh.Store) {
+	cut := base.Add(time.Minute)
+	if err := s.RevokeSubject(ctx, "alice", cut, cut.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	for _, started := range []time.Time{cut.Add(-time.Microsecond), cut} {
+		err := s.CreateSession(ctx, session("late", "alice", started), "t1")
+		if !errors.Is(err, ginfresh.ErrTokenRevoked) {
+			t.Errorf("a session started %v from the cut: got %v, want ErrTokenRevoked", started.Sub(cut), err)
+		}
+	}
+	want(t, "the refused session", rotate(t, s, "late", "t1", "t2", cut.Add(time.Second)), ginfresh.SessionEnded)
+	if err := s.CreateSession(ctx, session("bob1", "bob", cut.Add(-time.Second)), "t1"); err != nil {
+		t.Errorf("another subject: %v", err)
+	}
 }
 
 // testRevokeSubjectKeepsLater: a revocation that arrives late (from an
 // instance with a slower clock, say) never undoes a newer one.
 func testRevokeSubjectKeepsLater(t *testing.T, s ginfresh.Store) {
-	ctx := context.Background()
 	newer, older := base.Add(2*time.Minute), base.Add(time.Minute)
-	require.NoError(t, s.RevokeSubject(ctx, "alice", newer, newer.Add(lifetime)))
-	require.NoError(t, s.RevokeSubject(ctx, "alice", older, older.Add(lifetime)))
-	got, err := s.Revoked(ctx, "jti", "alice", newer.Add(-time.Second), newer.Add(time.Second))
-	require.NoError(t, err)
-	assert.True(t, got, "issued before the newer revocation")
-
-	newFamily(t, s, "f1", "alice", "t1", older.Add(time.Second))
-	exp, _ := rotate(t, s, "f1", "t1", "t2", newer.Add(time.Second))
-	assert.True(t, exp.IsZero(), "started before the newer revocation")
-
-	// The older call's shorter lifetime does not cut the newer mark short.
-	got, err = s.Revoked(ctx, "jti", "alice", newer.Add(-time.Second), older.Add(lifetime+time.Second))
-	require.NoError(t, err)
-	assert.True(t, got, "the mark lives until the later of the two ends")
-}
-
-func testRevokeToken(t *testing.T, s ginfresh.Store) {
-	ctx := context.Background()
-	require.NoError(t, s.RevokeToken(ctx, "j1", base, base.Add(time.Minute)))
-	for _, tt := range []struct {
-		token string
-		now   time.Time
-		want  bool
-	}{
-		{"j1", base, true},
-		{"j2", base, false},
-		{"j1", base.Add(2 * time.Minute), false},
-	} {
-		got, err := s.Revoked(ctx, tt.token, "alice", base.Add(-time.Minute), tt.now)
-		require.NoError(t, err)
-		assert.Equal(t, tt.want, got, "Revoked(%s at %v)", tt.token, tt.now.Sub(base))
+	if err := s.RevokeSubject(ctx, "alice", newer, newer.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RevokeSubject(ctx, "alice", older, older.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	err := s.CreateSession(ctx, session("s1", "alice", older.Add(time.Second)), "t1")
+	if !errors.Is(err, ginfresh.ErrTokenRevoked) {
+		t.Errorf("started between the two cuts: got %v, want ErrTokenRevoked", err)
 	}
 }
 
+func testSessions(t *testing.T, s ginfresh.Store) {
+	create(t, s, "s1", "alice", "t1", base)
+	create(t, s, "s2", "alice", "u1", base.Add(time.Minute))
+	create(t, s, "s3", "alice", "v1", base.Add(2*time.Minute))
+	create(t, s, "b1", "bob", "w1", base)
+	at := base.Add(time.Hour / 2)
+	want(t, "rotation", rotate(t, s, "s2", "u1", "u2", at), ginfresh.Rotated)
+	if err := s.RevokeSession(ctx, "alice", "s3", at); err != nil {
+		t.Fatal(err)
+	}
+	list, err := s.Sessions(ctx, "alice", at)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, x := range list {
+		ids = append(ids, x.ID)
+	}
+	if !slices.Equal(ids, []string{"s1", "s2"}) {
+		t.Fatalf("alice's sessions: %v, want [s1 s2] (oldest first, revoked ones left out)", ids)
+	}
+	got, exp := list[1], session("s2", "alice", base.Add(time.Minute))
+	want(t, "subject", got.Subject, "alice")
+	// Stores may keep times to the millisecond, Started to the microsecond.
+	ms := func(t time.Time) time.Time { return t.Truncate(time.Millisecond) }
+	want(t, "started", got.Started.Equal(exp.Started), true)
+	want(t, "refreshed", ms(got.Refreshed).Equal(ms(at)), true)
+	want(t, "expires", ms(got.Expires).Equal(ms(exp.Expires)), true)
+	want(t, "idle deadline pushed on", !got.IdleUntil.Before(at.Add(idle).Truncate(time.Millisecond)), true)
+	want(t, "user agent", got.UserAgent, exp.UserAgent)
+	want(t, "address", got.Address, exp.Address)
+	want(t, "never refreshed", list[0].Refreshed.IsZero(), true)
+
+	// Past s1's idle deadline only s2 (refreshed) is left.
+	list, err = s.Sessions(ctx, "alice", base.Add(idle+time.Minute))
+	if err != nil || len(list) != 1 || list[0].ID != "s2" {
+		t.Errorf("after s1 went idle: %v, %v; want [s2]", list, err)
+	}
+	list, err = s.Sessions(ctx, "carol", at)
+	if err != nil || len(list) != 0 {
+		t.Errorf("a subject without sessions: %v, %v", list, err)
+	}
+}
+
+// testDoneContext: a call whose context is done must change nothing, so
+// that a client told to try again finds its token as it was.
+func testDoneContext(t *testing.T, s ginfresh.Store) {
+	create(t, s, "s1", "alice", "t1", base)
+	done, cancel := context.WithCancel(ctx)
+	cancel()
+	at := base.Add(time.Second)
+	if _, err := s.Rotate(done, ginfresh.Rotation{Session: "s1", Presented: "t1", Next: "t2", Now: at, IdleUntil: at.Add(idle)}); err == nil {
+		t.Error("Rotate with a done context succeeded")
+	}
+	if err := s.RevokeSession(done, "alice", "s1", at); err == nil {
+		t.Error("RevokeSession with a done context succeeded")
+	}
+	want(t, "the token after the done calls", rotate(t, s, "s1", "t1", "t2", at), ginfresh.Rotated)
+}
+
 // testConcurrentRotate fires many rotations of the same token at once:
-// exactly one may win, and the losers revoke the family as a replay.
+// exactly one may win, and the losers revoke the session as a replay.
 func testConcurrentRotate(t *testing.T, s ginfresh.Store) {
-	newFamily(t, s, "f1", "alice", "t1", base)
+	create(t, s, "s1", "alice", "t1", base)
 	const n = 64
-	var wins, reuses atomic.Int32
+	var wins, replays atomic.Int32
 	var wg sync.WaitGroup
 	start := make(chan struct{})
 	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			<-start
-			exp, reused, err := s.Rotate(context.Background(), "f1", "t1", fmt.Sprintf("n%d", i), base.Add(time.Second), base.Add(idle))
+			at := base.Add(time.Second)
+			res, err := s.Rotate(ctx, ginfresh.Rotation{Session: "s1", Presented: "t1", Next: fmt.Sprintf("n%d", i), Now: at, IdleUntil: at.Add(idle)})
 			if err != nil {
 				t.Error(err)
 				return
 			}
-			if !exp.IsZero() {
+			switch res {
+			case ginfresh.Rotated:
 				wins.Add(1)
+			case ginfresh.Replayed:
+				replays.Add(1)
 			}
-			if reused {
-				reuses.Add(1)
-			}
-		}()
+		})
 	}
 	close(start)
 	wg.Wait()
-	assert.EqualValues(t, 1, wins.Load(), "exactly one concurrent rotation wins")
-	assert.GreaterOrEqual(t, reuses.Load(), int32(1), "the others are replays")
+	want(t, "winners", wins.Load(), int32(1))
+	if replays.Load() < 1 {
+		t.Error("the losers are replays")
+	}
 }
 
 func testCounter(t *testing.T, s ginfresh.Store) {
 	c, ok := s.(ginfresh.Counter)
 	if !ok {
-		t.Skip("store does not implement ginfresh.Counter")
+		t.Skip("the store does not implement ginfresh.Counter")
 	}
-	ctx := context.Background()
 	window := time.Minute
-	for i := int64(1); i <= 3; i++ {
-		n, reset, err := c.Incr(ctx, "k", base.Add(time.Duration(i)*time.Second), window)
-		require.NoError(t, err)
-		assert.Equal(t, i, n)
-		assert.True(t, reset.Equal(base.Add(time.Second+window)), "window ends a minute after its first attempt, got %v", reset.Sub(base))
+	incr := func(key string, at time.Time) (int64, time.Time) {
+		t.Helper()
+		n, reset, err := c.Incr(ctx, key, at, window)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n, reset
 	}
-	n, _, err := c.Incr(ctx, "other", base, window)
-	require.NoError(t, err)
-	assert.EqualValues(t, 1, n, "keys count apart")
-	require.NoError(t, c.Reset(ctx, "k"))
-	n, _, err = c.Incr(ctx, "k", base.Add(5*time.Second), window)
-	require.NoError(t, err)
-	assert.EqualValues(t, 1, n, "reset starts over")
-	n, _, err = c.Incr(ctx, "k", base.Add(5*time.Second+window), window)
-	require.NoError(t, err)
-	assert.EqualValues(t, 1, n, "a new window starts over")
+	for i := int64(1); i <= 3; i++ {
+		n, reset := incr("k", base.Add(time.Duration(i)*time.Second))
+		want(t, "count", n, i)
+		want(t, "the window ends a minute after its first attempt", reset.Truncate(time.Millisecond).Equal(base.Add(time.Second+window).Truncate(time.Millisecond)), true)
+	}
+	n, _ := incr("other", base)
+	want(t, "keys count apart", n, int64(1))
+	if err := c.Reset(ctx, "k"); err != nil {
+		t.Fatal(err)
+	}
+	n, _ = incr("k", base.Add(5*time.Second))
+	want(t, "reset starts over", n, int64(1))
+	n, _ = incr("k", base.Add(5*time.Second+window))
+	want(t, "a new window starts over", n, int64(1))
 
 	var wg sync.WaitGroup
 	for range 50 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			if _, _, err := c.Incr(ctx, "race", base, window); err != nil {
 				t.Error(err)
 			}
-		}()
+		})
 	}
 	wg.Wait()
-	n, _, err = c.Incr(ctx, "race", base, window)
-	require.NoError(t, err)
-	assert.EqualValues(t, 51, n, "no increment is lost")
+	n, _ = incr("race", base)
+	want(t, "no increment is lost", n, int64(51))
 }
