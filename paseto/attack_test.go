@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"encoding/base64"
 	"encoding/binary"
+	"errors"
 	"net/http"
 	"strings"
 	"testing"
@@ -15,7 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ginfresh/ginfresh"
-	"github.com/ginfresh/ginfresh/formattest"
+	"github.com/ginfresh/ginfresh/internal/testkit"
 	"github.com/ginfresh/ginfresh/paseto"
 )
 
@@ -109,9 +110,10 @@ func signPAE(private ed25519.PrivateKey, message, footer, implicit []byte) strin
 	return tok
 }
 
-// payload is a valid access-token payload at formattest's clock.
+// payload is a valid access-token payload issued at iat, as a PASETO
+// minter would write it (iat with a fraction of a second).
 func payload(iat time.Time) string {
-	return `{"sub":"alice","jti":"j1","fresh":true,` +
+	return `{"sub":"alice","jti":"j1","sid":"s1","fresh":true,` +
 		`"iat":"` + iat.UTC().Format(time.RFC3339Nano) + `",` +
 		`"nbf":"` + iat.UTC().Format(time.RFC3339) + `",` +
 		`"exp":"` + iat.Add(time.Minute).UTC().Format(time.RFC3339) + `"}`
@@ -134,28 +136,31 @@ var (
 	refresh = []byte("ginfresh refresh token")
 )
 
+// errCore marks a token the format passes on and ginfresh refuses when it
+// decodes or checks the claims.
+var errCore = errors.New("refused by ginfresh")
+
 func TestAttacks(t *testing.T) {
 	for _, p := range purposes(t) {
 		t.Run(p.name, func(t *testing.T) {
-			clk := formattest.NewClock()
-			srv := formattest.NewServer(t, clk, false, ginfresh.WithFormat(p.format))
+			clk := testkit.NewClock()
+			srv := testkit.NewServer(t, clk, false, ginfresh.WithFormat(p.format))
+			now := clk.Now().Format(time.RFC3339)
 			good := p.seal(payload(clk.Now()), footer(p.kid), access)
-			_, err := srv.Auth.Verify(context.Background(), ginfresh.AccessToken, good)
+			_, err := srv.Auth.Verify(context.Background(), ginfresh.Access, good)
 			require.NoError(t, err, "the untampered token is valid")
 
 			header := p.name + "."
 			body, foot, _ := strings.Cut(strings.TrimPrefix(good, header), ".")
 			bigFooter := footer(p.kid + `","pad":"` + strings.Repeat("x", paseto.MaxFooterSize)) // valid JSON, too long
-			other := header                                                                      // a version and purpose this format does not take
+			other := "v4.public."                                                                // a version and purpose this format does not take
 			if p.name == "v4.public" {
 				other = "v4.local."
-			} else {
-				other = "v4.public."
 			}
 			tests := []struct {
 				name    string
 				token   string
-				wantErr error
+				wantErr error // from the format, or errCore
 			}{
 				{"flipped payload", header + flip(body, len(body)/3) + "." + foot, paseto.ErrAuthentication},
 				{"flipped tag or signature", header + flip(body, len(body)-10) + "." + foot, paseto.ErrAuthentication},
@@ -177,10 +182,13 @@ func TestAttacks(t *testing.T) {
 				{"uppercase header", strings.ToUpper(header) + body + "." + foot, paseto.ErrProtocol},
 				{"no implicit assertion", p.seal(payload(clk.Now()), footer(p.kid), nil), paseto.ErrAuthentication},
 				{"foreign implicit assertion", p.seal(payload(clk.Now()), footer(p.kid), []byte("ginfresh id token")), paseto.ErrAuthentication},
-				{"numeric exp (JWT style)", p.seal(`{"sub":"alice","jti":"j","iat":"`+clk.Now().Format(time.RFC3339)+`","exp":1893553445}`, footer(p.kid), access), paseto.ErrPayload},
-				{"exp not RFC 3339", p.seal(`{"sub":"alice","jti":"j","iat":"`+clk.Now().Format(time.RFC3339)+`","exp":"2030-01-02 03:04:05"}`, footer(p.kid), access), paseto.ErrPayload},
-				{"iat before 1970", p.seal(`{"sub":"alice","jti":"j","iat":"1969-12-31T23:59:59Z","exp":"2030-01-02T05:00:00Z"}`, footer(p.kid), access), paseto.ErrPayload},
-				{"mistyped claim", p.seal(`{"sub":7,"jti":"j","iat":"`+clk.Now().Format(time.RFC3339)+`","exp":"2030-01-02T05:00:00Z"}`, footer(p.kid), access), paseto.ErrPayload},
+				{"numeric exp (JWT style)", p.seal(`{"sub":"alice","jti":"j","sid":"s","iat":"`+now+`","exp":1893553445}`, footer(p.kid), access), paseto.ErrPayload},
+				{"exp not RFC 3339", p.seal(`{"sub":"alice","jti":"j","sid":"s","iat":"`+now+`","exp":"2030-01-02 03:04:05"}`, footer(p.kid), access), paseto.ErrPayload},
+				{"iat before 1970", p.seal(`{"sub":"alice","jti":"j","sid":"s","iat":"1969-12-31T23:59:59Z","exp":"2030-01-02T05:00:00Z"}`, footer(p.kid), access), paseto.ErrPayload},
+				{"exp null", p.seal(`{"sub":"alice","jti":"j","sid":"s","iat":"`+now+`","exp":null}`, footer(p.kid), access), paseto.ErrPayload},
+				{"mistyped claim", p.seal(`{"sub":7,"jti":"j","sid":"s","iat":"`+now+`","exp":"2030-01-02T05:00:00Z"}`, footer(p.kid), access), errCore},
+				{"mistyped auth_time", p.seal(`{"sub":"alice","jti":"j","sid":"s","iat":"`+now+`","exp":"2030-01-02T05:00:00Z","auth_time":"`+now+`"}`, footer(p.kid), access), errCore},
+				{"no sid", p.seal(`{"sub":"alice","jti":"j","iat":"`+now+`","exp":"2030-01-02T05:00:00Z"}`, footer(p.kid), access), errCore},
 			}
 			v2, v3 := p.legacy(payload(clk.Now()), footer(p.kid))
 			tests = append(tests, []struct {
@@ -199,59 +207,68 @@ func TestAttacks(t *testing.T) {
 					wantErr error
 				}{
 					{"spec signer interoperates", p.raw(payload(clk.Now())), nil},
-					{"duplicate claim", p.raw(`{"sub":"alice","sub":"admin","jti":"j","iat":"` + clk.Now().Format(time.RFC3339) + `","exp":"2030-01-02T05:00:00Z"}`), paseto.ErrPayload},
+					{"duplicate claim", p.raw(`{"sub":"alice","sub":"admin","jti":"j","sid":"s","iat":"` + now + `","exp":"2030-01-02T05:00:00Z"}`), paseto.ErrPayload},
+					{"duplicate date", p.raw(`{"sub":"alice","jti":"j","sid":"s","iat":"` + now + `","exp":"2030-01-02T05:00:00Z","exp":"2099-01-01T00:00:00Z"}`), paseto.ErrPayload},
 					{"payload not an object", p.raw(`["sub"]`), paseto.ErrAuthentication},
 					{"payload with trailing data", p.raw(payload(clk.Now()) + `{}`), paseto.ErrAuthentication},
 				}...)
 			}
 			for _, tt := range tests {
 				t.Run(tt.name, func(t *testing.T) {
-					_, err := p.format.Verify(ginfresh.AccessToken, tt.token)
-					if tt.wantErr == nil {
+					_, err := p.format.Verify(ginfresh.Access, tt.token)
+					if tt.wantErr == nil || tt.wantErr == errCore {
 						require.NoError(t, err)
+					}
+					if tt.wantErr == nil {
 						return
 					}
-					require.Error(t, err)
-					assert.ErrorIs(t, err, tt.wantErr)
+					if tt.wantErr != errCore {
+						require.Error(t, err)
+						assert.ErrorIs(t, err, tt.wantErr)
+						assert.ErrorIs(t, err, ginfresh.ErrTokenInvalid)
+						assert.NotErrorIs(t, err, ginfresh.ErrWrongTokenType)
+					}
+					_, err = srv.Auth.Verify(context.Background(), ginfresh.Access, tt.token)
 					assert.ErrorIs(t, err, ginfresh.ErrTokenInvalid)
-					assert.NotErrorIs(t, err, ginfresh.ErrWrongTokenType)
-					formattest.RequireRefused(t, srv.Do(http.MethodGet, "/protected", tt.token, ""), http.StatusUnauthorized, "invalid_token")
-					formattest.RequireRefused(t, srv.Do(http.MethodPost, "/auth/refresh", tt.token, ""), http.StatusUnauthorized, "invalid_token")
+					testkit.Refused(t, srv.Get(testkit.Protected, tt.token), http.StatusUnauthorized, "invalid_token")
+					testkit.Refused(t, srv.Refresh(tt.token), http.StatusUnauthorized, "invalid_token")
 				})
 			}
 
 			t.Run("oversized token", func(t *testing.T) {
-				big := header + strings.Repeat("A", ginfresh.MaxTokenSize) + "." + foot
-				_, err := p.format.Verify(ginfresh.AccessToken, big)
+				big := header + strings.Repeat("A", paseto.MaxTokenSize) + "." + foot
+				_, err := p.format.Verify(ginfresh.Access, big)
 				assert.ErrorIs(t, err, paseto.ErrAuthentication)
 				assert.ErrorIs(t, err, ginfresh.ErrTokenInvalid)
 				// Over HTTP the Authorization header cap answers first.
-				formattest.RequireRefused(t, srv.Do(http.MethodGet, "/protected", big, ""), http.StatusBadRequest, "invalid_request")
+				testkit.Refused(t, srv.Get(testkit.Protected, big), http.StatusBadRequest, "invalid_request")
 			})
 			t.Run("empty", func(t *testing.T) {
-				_, err := p.format.Verify(ginfresh.AccessToken, "")
+				_, err := p.format.Verify(ginfresh.Access, "")
 				assert.ErrorIs(t, err, paseto.ErrProtocol)
 				assert.ErrorIs(t, err, ginfresh.ErrTokenInvalid)
 			})
 
-			t.Run("type confusion", func(t *testing.T) {
+			t.Run("wrong kind", func(t *testing.T) {
 				rt := p.seal(payload(clk.Now()), footer(p.kid), refresh)
-				_, err := p.format.Verify(ginfresh.AccessToken, rt)
+				_, err := p.format.Verify(ginfresh.Access, rt)
 				assert.ErrorIs(t, err, ginfresh.ErrWrongTokenType)
 				assert.ErrorIs(t, err, ginfresh.ErrTokenInvalid)
-				formattest.RequireRefused(t, srv.Do(http.MethodGet, "/protected", rt, ""), http.StatusUnauthorized, "invalid_token")
-				_, err = p.format.Verify(ginfresh.RefreshToken, good)
+				testkit.Refused(t, srv.Get(testkit.Protected, rt), http.StatusUnauthorized, "invalid_token")
+				_, err = p.format.Verify(ginfresh.Refresh, good)
 				assert.ErrorIs(t, err, ginfresh.ErrWrongTokenType)
-				_, err = p.format.Verify(ginfresh.TokenType(0), good)
+				_, err = p.format.Verify(ginfresh.Kind(0), good)
 				assert.ErrorIs(t, err, ginfresh.ErrTokenInvalid)
+				_, err = p.format.Issue(ginfresh.Kind(0), []byte(`{"sub":"alice"}`))
+				assert.Error(t, err, "no token of an unknown kind")
 			})
 			t.Run("expired", func(t *testing.T) {
 				old := p.seal(payload(clk.Now().Add(-time.Hour)), footer(p.kid), access)
-				_, err := p.format.Verify(ginfresh.AccessToken, old)
+				_, err := p.format.Verify(ginfresh.Access, old)
 				require.NoError(t, err, "the format leaves times to ginfresh")
-				_, err = srv.Auth.Verify(context.Background(), ginfresh.AccessToken, old)
+				_, err = srv.Auth.Verify(context.Background(), ginfresh.Access, old)
 				assert.ErrorIs(t, err, ginfresh.ErrTokenExpired)
-				formattest.RequireRefused(t, srv.Do(http.MethodGet, "/protected", old, ""), http.StatusUnauthorized, "invalid_token")
+				testkit.Refused(t, srv.Get(testkit.Protected, old), http.StatusUnauthorized, "invalid_token")
 			})
 		})
 	}

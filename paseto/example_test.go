@@ -31,8 +31,8 @@ func Example() {
 	auth, err := ginfresh.New(
 		ginfresh.WithFormat(format),
 		ginfresh.WithTimeFunc(func() time.Time { return now }),
-		ginfresh.WithAuthenticator(func(_ *gin.Context, user, pass string) (ginfresh.Identity, error) {
-			if user == "alice" && pass == "wonderland" {
+		ginfresh.WithAuthenticator(func(_ *gin.Context, req *ginfresh.LoginRequest) (ginfresh.Identity, error) {
+			if req.Username == "alice" && req.Password == "wonderland" {
 				return ginfresh.Identity{Subject: "alice"}, nil
 			}
 			return ginfresh.Identity{}, ginfresh.ErrInvalidCredentials
@@ -44,6 +44,7 @@ func Example() {
 	issuer := gin.New()
 	auth.RegisterRoutes(issuer)
 	r := httptest.NewRequest(http.MethodPost, "/login", strings.NewReader(`{"username":"alice","password":"wonderland"}`))
+	r.Header.Set("Content-Type", "application/json")
 	w := httptest.NewRecorder()
 	issuer.ServeHTTP(w, r)
 	var tok ginfresh.Tokens

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/ed25519"
 	"encoding/hex"
-	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
@@ -13,7 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ginfresh/ginfresh"
-	"github.com/ginfresh/ginfresh/formattest"
+	"github.com/ginfresh/ginfresh/internal/testkit"
 	"github.com/ginfresh/ginfresh/paseto"
 )
 
@@ -94,10 +93,10 @@ func TestKeyCopiesCallerBytes(t *testing.T) {
 	require.NoError(t, err)
 	f, err := paseto.NewLocal(lk)
 	require.NoError(t, err)
-	srv := formattest.NewServer(t, formattest.NewClock(), false, ginfresh.WithFormat(f))
+	srv := testkit.NewServer(t, testkit.NewClock(), false, ginfresh.WithFormat(f))
 	tok := srv.Login(t, "alice")
 	copy(secret, "ffffffffffffffffffffffffffffffff") // the caller reuses its buffer
-	assert.Equal(t, http.StatusOK, srv.Do(http.MethodGet, "/protected", tok.AccessToken, "").Code)
+	assert.Equal(t, http.StatusOK, srv.Get(testkit.Protected, tok.AccessToken).Code)
 
 	_, private, err := ed25519.GenerateKey(nil)
 	require.NoError(t, err)
@@ -105,12 +104,12 @@ func TestKeyCopiesCallerBytes(t *testing.T) {
 	require.NoError(t, err)
 	pf, err := paseto.NewPublic(sk)
 	require.NoError(t, err)
-	srv = formattest.NewServer(t, formattest.NewClock(), false, ginfresh.WithFormat(pf))
+	srv = testkit.NewServer(t, testkit.NewClock(), false, ginfresh.WithFormat(pf))
 	tok = srv.Login(t, "alice")
 	clear(private)
-	assert.Equal(t, http.StatusOK, srv.Do(http.MethodGet, "/protected", tok.AccessToken, "").Code)
+	assert.Equal(t, http.StatusOK, srv.Get(testkit.Protected, tok.AccessToken).Code)
 	tok = srv.Login(t, "alice")
-	assert.Equal(t, http.StatusOK, srv.Do(http.MethodGet, "/protected", tok.AccessToken, "").Code)
+	assert.Equal(t, http.StatusOK, srv.Get(testkit.Protected, tok.AccessToken).Code)
 }
 
 func TestFormatConstructors(t *testing.T) {
@@ -158,16 +157,16 @@ func TestVerifyOnly(t *testing.T) {
 	f, err := paseto.NewPublicVerifier(sk.Public())
 	require.NoError(t, err)
 	assert.False(t, f.CanIssue())
-	_, err = f.Issue(ginfresh.AccessToken, &ginfresh.Claims{})
-	assert.ErrorIs(t, err, ginfresh.ErrKeyUnavailable)
+	assert.Nil(t, f.DeriveKey("label"), "a verifier holds no secret to derive from")
+	_, err = f.Issue(ginfresh.Access, []byte(`{"sub":"alice"}`))
+	assert.ErrorIs(t, err, ginfresh.ErrCannotIssue)
 
 	_, err = ginfresh.New(ginfresh.WithFormat(f))
 	assert.NoError(t, err, "a resource server needs no authenticator")
 	signer, err := paseto.NewPublic(sk)
 	require.NoError(t, err)
 	assert.True(t, signer.CanIssue())
-	_, err = ginfresh.New(ginfresh.WithFormat(signer))
-	assert.ErrorContains(t, err, "authenticator is required")
+	assert.NotNil(t, signer.DeriveKey("label"))
 }
 
 // rotation is one key rotation of a purpose: tokens of old, an Auth that
@@ -202,26 +201,25 @@ func rotations(t *testing.T) []rotation {
 func TestRotation(t *testing.T) {
 	for _, r := range rotations(t) {
 		t.Run(r.name, func(t *testing.T) {
-			clk := formattest.NewClock()
+			clk := testkit.NewClock()
 			store := ginfresh.NewMemoryStore()
-			before := formattest.NewServer(t, clk, false, ginfresh.WithFormat(r.old), ginfresh.WithStore(store))
+			before := testkit.NewServer(t, clk, false, ginfresh.WithFormat(r.old), ginfresh.WithStore(store))
 			tok := before.Login(t, "alice")
 
-			during := formattest.NewServer(t, clk, false, ginfresh.WithFormat(r.both), ginfresh.WithStore(store))
-			assert.Equal(t, http.StatusOK, during.Do(http.MethodGet, "/protected", tok.AccessToken, "").Code, "old tokens still verify")
-			w := during.Do(http.MethodPost, "/auth/refresh", tok.RefreshToken, "")
-			require.Equal(t, http.StatusOK, w.Code, w.Body.String())
-			var next ginfresh.Tokens
-			require.NoError(t, json.Unmarshal(w.Body.Bytes(), &next))
+			during := testkit.NewServer(t, clk, false, ginfresh.WithFormat(r.both), ginfresh.WithStore(store))
+			assert.Equal(t, http.StatusOK, during.Get(testkit.Protected, tok.AccessToken).Code, "old tokens still verify")
+			w := during.Refresh(tok.RefreshToken)
+			testkit.Status(t, w, http.StatusOK)
+			next := testkit.DecodeTokens(t, w)
 			assert.Contains(t, footerOf(t, next.AccessToken), `"kid":"2025"`, "new tokens use the active key")
 
-			after := formattest.NewServer(t, clk, false, ginfresh.WithFormat(r.next), ginfresh.WithStore(store))
-			assert.Equal(t, http.StatusOK, after.Do(http.MethodGet, "/protected", next.AccessToken, "").Code)
-			formattest.RequireRefused(t, after.Do(http.MethodGet, "/protected", tok.AccessToken, ""), http.StatusUnauthorized, "invalid_token")
-			_, err := after.Auth.Verify(context.Background(), ginfresh.AccessToken, tok.AccessToken)
+			after := testkit.NewServer(t, clk, false, ginfresh.WithFormat(r.next), ginfresh.WithStore(store))
+			assert.Equal(t, http.StatusOK, after.Get(testkit.Protected, next.AccessToken).Code)
+			testkit.Refused(t, after.Get(testkit.Protected, tok.AccessToken), http.StatusUnauthorized, "invalid_token")
+			_, err := after.Auth.Verify(context.Background(), ginfresh.Access, tok.AccessToken)
 			assert.ErrorIs(t, err, paseto.ErrUnknownKey, "a retired key's tokens name an unknown kid")
 
-			_, err = r.impostor.Verify(ginfresh.AccessToken, tok.AccessToken)
+			_, err = r.impostor.Verify(ginfresh.Access, tok.AccessToken)
 			assert.ErrorIs(t, err, paseto.ErrAuthentication, "a kid is a hint, the key decides")
 		})
 	}
@@ -233,4 +231,99 @@ func footerOf(t *testing.T, token string) string {
 	f, err := b64.DecodeString(token[strings.LastIndexByte(token, '.')+1:])
 	require.NoError(t, err)
 	return string(f)
+}
+
+// TestDeriveKey: formats holding the same active key derive the same
+// secret, so instances share their login-throttle counters; other keys,
+// other labels and the other purpose derive others; a verifier derives
+// none.
+func TestDeriveKey(t *testing.T) {
+	const label = "ginfresh login throttle"
+	sk, err := paseto.GenerateSecretKey("")
+	require.NoError(t, err)
+	skAgain, err := paseto.SecretKeyFromHex("another id", sk.ExportHex())
+	require.NoError(t, err)
+	otherSK, err := paseto.GenerateSecretKey("")
+	require.NoError(t, err)
+	lk, err := paseto.GenerateLocalKey("")
+	require.NoError(t, err)
+	lkAgain, err := paseto.LocalKeyFromHex("", lk.ExportHex())
+	require.NoError(t, err)
+	otherLK, err := paseto.GenerateLocalKey("")
+	require.NoError(t, err)
+	must := func(f *paseto.Format, err error) *paseto.Format { require.NoError(t, err); return f }
+
+	public := must(paseto.NewPublic(sk)).DeriveKey(label)
+	assert.Len(t, public, 32)
+	assert.Equal(t, public, must(paseto.NewPublic(skAgain)).DeriveKey(label), "same key, same secret")
+	assert.Equal(t, public, must(paseto.NewPublic(sk, otherSK.Public())).DeriveKey(label), "verifier keys play no part")
+	assert.NotEqual(t, public, must(paseto.NewPublic(otherSK)).DeriveKey(label), "another key")
+	assert.NotEqual(t, public, must(paseto.NewPublic(sk)).DeriveKey("another label"))
+
+	local := must(paseto.NewLocal(lk)).DeriveKey(label)
+	assert.Len(t, local, 32)
+	assert.Equal(t, local, must(paseto.NewLocal(lkAgain)).DeriveKey(label))
+	assert.Equal(t, local, must(paseto.NewLocal(lk, otherLK)).DeriveKey(label), "retired keys play no part")
+	assert.NotEqual(t, local, must(paseto.NewLocal(otherLK)).DeriveKey(label))
+	assert.NotEqual(t, local, must(paseto.NewLocal(otherLK, lk)).DeriveKey(label), "the active key decides")
+	assert.NotEqual(t, local, public)
+
+	assert.Nil(t, must(paseto.NewPublicVerifier(sk.Public())).DeriveKey(label))
+
+	f := must(paseto.NewPublic(sk))
+	d := f.DeriveKey(label)
+	d[0] ^= 1
+	assert.Equal(t, public, f.DeriveKey(label), "the caller owns the slice")
+}
+
+// TestThrottleSharedAcrossInstances: instances holding the same key and
+// store count the same login attempts, since ginfresh keys its throttle
+// digests with DeriveKey; so do a JWT and a PASETO instance on one key,
+// as while a fleet moves between formats.
+func TestThrottleSharedAcrossInstances(t *testing.T) {
+	_, private, err := ed25519.GenerateKey(nil)
+	require.NoError(t, err)
+	secret := []byte("0123456789abcdef0123456789abcdef")
+	sk, err := paseto.NewSecretKey("", private)
+	require.NoError(t, err)
+	lk, err := paseto.NewLocalKey("", secret)
+	require.NoError(t, err)
+	jwtKey, err := ginfresh.NewSigningKey("", ginfresh.EdDSA, private)
+	require.NoError(t, err)
+	must := func(f *paseto.Format, err error) ginfresh.Option {
+		require.NoError(t, err)
+		return ginfresh.WithFormat(f)
+	}
+	other, err := paseto.GenerateSecretKey("")
+	require.NoError(t, err)
+
+	tests := []struct {
+		name   string
+		a, b   ginfresh.Option
+		shared bool
+	}{
+		{"v4.public", must(paseto.NewPublic(sk)), must(paseto.NewPublic(sk)), true},
+		{"v4.local", must(paseto.NewLocal(lk)), must(paseto.NewLocal(lk)), true},
+		{"JWT EdDSA and v4.public", ginfresh.WithSigningKey(jwtKey), must(paseto.NewPublic(sk)), true},
+		{"JWT HS256 and v4.local", ginfresh.WithHMACKey(secret), must(paseto.NewLocal(lk)), true},
+		{"another key", must(paseto.NewPublic(sk)), must(paseto.NewPublic(other)), false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			store := ginfresh.NewMemoryStore()
+			clk := testkit.NewClock()
+			opts := []ginfresh.Option{ginfresh.WithStore(store), ginfresh.WithLoginThrottle(ginfresh.Throttle{PerAccount: 2})}
+			a := testkit.NewServer(t, clk, false, append(opts, tt.a)...)
+			b := testkit.NewServer(t, clk, false, append(opts, tt.b)...)
+			wrong := testkit.Credentials("alice", "wrong")
+			testkit.Refused(t, a.Post("/auth/login", "", wrong), http.StatusUnauthorized, "invalid_credentials")
+			testkit.Refused(t, b.Post("/auth/login", "", wrong), http.StatusUnauthorized, "invalid_credentials")
+			if tt.shared {
+				testkit.Refused(t, a.Post("/auth/login", "", wrong), http.StatusTooManyRequests, "too_many_attempts")
+				testkit.Refused(t, b.Post("/auth/login", "", wrong), http.StatusTooManyRequests, "too_many_attempts")
+			} else {
+				testkit.Refused(t, a.Post("/auth/login", "", wrong), http.StatusUnauthorized, "invalid_credentials")
+			}
+		})
+	}
 }

@@ -19,19 +19,36 @@
 //
 // # Tokens
 //
-// The payload holds the registered PASETO claims (exp, nbf and iat as RFC
-// 3339 strings; iat keeps milliseconds) and ginfresh's own (fresh,
-// auth_time, sid, custom claims). The token type is bound by an implicit
-// assertion ("ginfresh access token" or "ginfresh refresh token"): it is
-// authenticated but never sent, so an access token can never pass for a
-// refresh token or the other way round. The footer is {"kid":"…"}, naming
-// the key: one active key issues, older ones keep verifying during a
-// rotation, and a token naming no configured key is refused before any
-// cryptography.
+// The payload holds the registered PASETO claims and ginfresh's own (fresh,
+// auth_time, sid, acr, amr, csrf, custom claims). exp, nbf and iat are RFC
+// 3339 strings in UTC and whole seconds ("2030-01-02T03:04:05Z"), and nbf
+// equals iat, so verifiers that refuse a token whose nbf comes before its
+// iat (paseto-ts) take ginfresh's tokens; auth_time, which PASETO does not
+// register, stays a NumericDate. A token minted elsewhere may carry a
+// fraction of a second: Verify drops it, reading the date as the whole
+// second it falls in, as ginfresh's own dates are. A single audience is
+// written as a string, several as an array.
+//
+// The token's kind is bound by an implicit assertion ("ginfresh access
+// token" or "ginfresh refresh token"): it is authenticated but never sent,
+// so an access token can never pass for a refresh token or the other way
+// round. The footer is {"kid":"…"}, naming the key: one active key issues,
+// older ones keep verifying during a rotation, and a token naming no
+// configured key is refused before any cryptography.
+//
+// # Login throttle
+//
+// [Format.DeriveKey] derives ginfresh's login-throttle key from the active
+// key, so every instance holding that key counts the same attempts (and so
+// does one using the built-in JWT format with the same key); a verify-only
+// format derives none.
 package paseto
 
 import (
 	"crypto/ed25519"
+	"crypto/hmac"
+	"crypto/sha256"
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -43,9 +60,15 @@ import (
 	"github.com/ginfresh/ginfresh"
 )
 
-// MaxFooterSize is the largest footer accepted, in bytes, checked before
-// it is decoded or parsed (PASETO's advice for JSON footers).
-const MaxFooterSize = 256
+const (
+	// MaxTokenSize is the largest token accepted, in bytes, as by
+	// ginfresh's own formats: real tokens are well under 2 KiB, and the cap
+	// bounds the work an attacker can ask for.
+	MaxTokenSize = 8 << 10
+	// MaxFooterSize is the largest footer accepted, in bytes, checked
+	// before it is decoded or parsed (PASETO's advice for JSON footers).
+	MaxFooterSize = 256
+)
 
 // Errors found with errors.Is under [ginfresh.ErrTokenInvalid].
 var (
@@ -59,14 +82,16 @@ var (
 	// ErrAuthentication: the signature or MAC does not verify, or the
 	// token is malformed.
 	ErrAuthentication = errors.New("paseto: token does not verify")
-	// ErrPayload: the verified payload is not a valid claims set.
+	// ErrPayload: the verified payload is not one JSON object naming each
+	// claim once, or its exp, nbf or iat is not an RFC 3339 string of a
+	// date from 1970 to 5138. Other claim values are ginfresh's to check.
 	ErrPayload = errors.New("paseto: bad payload")
 )
 
-// Implicit assertions binding each token type.
+// Implicit assertions binding each kind of token.
 var implicit = [...][]byte{
-	ginfresh.AccessToken:  []byte("ginfresh access token"),
-	ginfresh.RefreshToken: []byte("ginfresh refresh token"),
+	ginfresh.Access:  []byte("ginfresh access token"),
+	ginfresh.Refresh: []byte("ginfresh refresh token"),
 }
 
 var b64 = base64.RawURLEncoding.Strict()
@@ -78,6 +103,7 @@ type Format struct {
 	// seal signs or encrypts a token with the active key; nil when only
 	// verifying.
 	seal   func(t *paseto.Token, implicit []byte) string
+	secret []byte // the active key's secret bytes, for DeriveKey
 	footer []byte // {"kid":…} of the active key
 	open   map[string]opener
 	// known maps each footer exactly as this format writes it, encoded,
@@ -86,7 +112,7 @@ type Format struct {
 }
 
 // opener verifies (or decrypts) a token with one key and returns its
-// payload.
+// payload as signed or sealed.
 type opener func(token string, implicit []byte) ([]byte, error)
 
 var _ ginfresh.Format = (*Format)(nil)
@@ -120,6 +146,13 @@ func NewPublic(signer *SecretKey, verifiers ...*PublicKey) (*Format, error) {
 	if err != nil {
 		return nil, err
 	}
+	// PKCS #8, as the built-in JWT format keys its derivation with an
+	// Ed25519 signing key, so that a fleet moving between the two formats
+	// on one key keeps one login throttle.
+	f.secret, err = x509.MarshalPKCS8PrivateKey(ed25519.PrivateKey(signer.key.ExportBytes()))
+	if err != nil {
+		return nil, fmt.Errorf("paseto: NewPublic: %w", err)
+	}
 	f.footer = footerFor(signer.id)
 	f.seal = func(t *paseto.Token, implicit []byte) string { return t.V4Sign(signer.key, implicit) }
 	return f, nil
@@ -127,7 +160,7 @@ func NewPublic(signer *SecretKey, verifiers ...*PublicKey) (*Format, error) {
 
 // NewPublicVerifier returns a v4.public format that only verifies: an Auth
 // built with it is a resource server, which needs no authenticator and
-// answers login and refresh with [ginfresh.ErrKeyUnavailable].
+// answers login and refresh with [ginfresh.ErrCannotIssue].
 func NewPublicVerifier(keys ...*PublicKey) (*Format, error) {
 	if len(keys) == 0 {
 		return nil, errors.New("paseto: NewPublicVerifier: no keys")
@@ -183,7 +216,8 @@ func NewLocal(active *LocalKey, decrypting ...*LocalKey) (*Format, error) {
 			}
 			// The library hands over the decrypted claims re-encoded (keys
 			// sorted, a duplicate already collapsed); only holders of the
-			// key can mint a v4.local token, and ginfresh never writes duplicates.
+			// key can mint a v4.local token, and ginfresh never writes
+			// duplicates.
 			return t.ClaimsJSON(), nil
 		})
 		if err != nil {
@@ -191,6 +225,7 @@ func NewLocal(active *LocalKey, decrypting ...*LocalKey) (*Format, error) {
 		}
 	}
 	f.footer = footerFor(active.id)
+	f.secret = active.key.ExportBytes() // as an HMAC secret of the JWT format
 	f.seal = func(t *paseto.Token, implicit []byte) string { return t.V4Encrypt(active.key, implicit) }
 	return f, nil
 }
@@ -202,37 +237,54 @@ func footerFor(kid string) []byte {
 	return b
 }
 
-// CanIssue reports whether the format holds a key to issue with.
+// CanIssue reports whether the format holds a key to issue with; see
+// [ginfresh.Format].
 func (f *Format) CanIssue() bool { return f.seal != nil }
 
-// Issue implements [ginfresh.Format].
-func (f *Format) Issue(typ ginfresh.TokenType, c *ginfresh.Claims) (string, error) {
+// DeriveKey returns a secret derived from the active key under label:
+// HMAC-SHA256 over label, keyed with the Ed25519 private key of [NewPublic]
+// in PKCS #8 or with the 32 bytes of [NewLocal]'s key. ginfresh keys its
+// login-throttle digests with it, so that instances holding the same key
+// count the same attempts, and the digests reveal nothing of the key. The
+// built-in JWT format derives the same secret from the same Ed25519 key or
+// HMAC secret. A verify-only format holds no secret and returns nil.
+func (f *Format) DeriveKey(label string) []byte {
+	if f.secret == nil {
+		return nil
+	}
+	m := hmac.New(sha256.New, f.secret)
+	m.Write([]byte(label))
+	return m.Sum(nil)
+}
+
+// Issue implements [ginfresh.Format]: it writes the dates of payload as
+// RFC 3339 strings and signs or seals the result under the implicit
+// assertion of kind k, with the active key's footer.
+func (f *Format) Issue(k ginfresh.Kind, payload []byte) (string, error) {
 	if f.seal == nil {
-		return "", ginfresh.ErrKeyUnavailable
+		return "", ginfresh.ErrCannotIssue
 	}
-	if typ != ginfresh.AccessToken && typ != ginfresh.RefreshToken {
-		return "", fmt.Errorf("paseto: unknown token type %d", typ)
+	if k != ginfresh.Access && k != ginfresh.Refresh {
+		return "", fmt.Errorf("paseto: unknown token kind %d", k)
 	}
-	payload, err := encodeClaims(c)
+	t, err := toPASETO(payload)
 	if err != nil {
 		return "", err
 	}
-	t, err := paseto.NewTokenFromClaimsJSON(payload, f.footer)
-	if err != nil {
-		return "", err
-	}
-	return f.seal(t, implicit[typ]), nil
+	t.SetFooter(f.footer)
+	return f.seal(t, implicit[k]), nil
 }
 
 // Verify implements [ginfresh.Format]: size, version and purpose, footer,
-// key by kid, signature or MAC with the implicit assertion of want, then the
-// payload. Claim values are left to ginfresh.
-func (f *Format) Verify(want ginfresh.TokenType, token string) (*ginfresh.Claims, error) {
-	if want != ginfresh.AccessToken && want != ginfresh.RefreshToken {
-		return nil, invalid(fmt.Errorf("paseto: unknown token type %d", want))
+// key by kid, signature or MAC with the implicit assertion of want, then
+// the payload, whose dates become NumericDates again. Claim values are left
+// to ginfresh.
+func (f *Format) Verify(want ginfresh.Kind, token string) ([]byte, error) {
+	if want != ginfresh.Access && want != ginfresh.Refresh {
+		return nil, invalid(fmt.Errorf("paseto: unknown token kind %d", want))
 	}
-	if len(token) > ginfresh.MaxTokenSize {
-		return nil, invalid(fmt.Errorf("%w: token over %d bytes", ErrAuthentication, ginfresh.MaxTokenSize))
+	if len(token) > MaxTokenSize {
+		return nil, invalid(fmt.Errorf("%w: token over %d bytes", ErrAuthentication, MaxTokenSize))
 	}
 	if !strings.HasPrefix(token, f.header) {
 		return nil, invalid(fmt.Errorf("%w: want %s", ErrProtocol, strings.TrimSuffix(f.header, ".")))
@@ -243,22 +295,22 @@ func (f *Format) Verify(want ginfresh.TokenType, token string) (*ginfresh.Claims
 	}
 	payload, err := open(token, implicit[want])
 	if err != nil {
-		// A genuine token of the other type verifies under the other
+		// A genuine token of the other kind verifies under the other
 		// assertion: say so, as the JWT format does.
-		other := ginfresh.RefreshToken
-		if want == ginfresh.RefreshToken {
-			other = ginfresh.AccessToken
+		other := ginfresh.Refresh
+		if want == ginfresh.Refresh {
+			other = ginfresh.Access
 		}
 		if _, otherErr := open(token, implicit[other]); otherErr == nil {
-			return nil, wrongType{got: other, want: want}
+			return nil, wrongKind{got: other, want: want}
 		}
 		return nil, invalid(fmt.Errorf("%w: %w", ErrAuthentication, err))
 	}
-	c, err := decodeClaims(payload)
+	claims, err := fromPASETO(payload)
 	if err != nil {
 		return nil, invalid(err)
 	}
-	return c, nil
+	return claims, nil
 }
 
 // key reads the footer of rest (the token after its header) and returns the
@@ -297,14 +349,14 @@ func (f *Format) key(rest string) (opener, error) {
 
 func invalid(err error) error { return fmt.Errorf("%w: %w", ginfresh.ErrTokenInvalid, err) }
 
-// wrongType is a genuine token of the other type: ErrWrongTokenType, which
+// wrongKind is a genuine token of the other kind: ErrWrongTokenType, which
 // is also ErrTokenInvalid.
-type wrongType struct{ got, want ginfresh.TokenType }
+type wrongKind struct{ got, want ginfresh.Kind }
 
-func (e wrongType) Error() string {
+func (e wrongKind) Error() string {
 	return fmt.Sprintf("%v: got a %s token, want %s", ginfresh.ErrWrongTokenType, e.got, e.want)
 }
 
-func (e wrongType) Unwrap() []error {
+func (e wrongKind) Unwrap() []error {
 	return []error{ginfresh.ErrWrongTokenType, ginfresh.ErrTokenInvalid}
 }

@@ -9,18 +9,26 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/ginfresh/ginfresh"
+	"aidanwoods.dev/go-paseto"
 )
 
 // dateClaims are the registered PASETO claims that hold dates: RFC 3339
-// strings in a PASETO payload, NumericDates in [ginfresh.Claims].
+// strings in a PASETO payload, NumericDates in whole seconds in the payload
+// ginfresh hands to Issue and takes back from Verify. auth_time is not
+// among them: PASETO does not register it, so it stays a NumericDate.
 var dateClaims = map[string]bool{"exp": true, "nbf": true, "iat": true}
+
+// maxDate is the latest date accepted, in seconds since 1970: ginfresh's
+// own bound (year 5138), beyond which time.Time is no longer exact.
+const maxDate = 1e11
 
 var (
 	errNotObject = errors.New("not a JSON object")
 	errDuplicate = errors.New("duplicate name")
 	errDate      = errors.New("date is not an RFC 3339 string")
-	errDateRange = errors.New("date before 1970")
+	errDateRange = errors.New("date before 1970 or after 5138")
+	errNumeric   = errors.New("date is not a NumericDate in whole seconds")
+	errNotBefore = errors.New("nbf is before iat")
 )
 
 // member is one name/value pair of a JSON object, the value verbatim.
@@ -66,54 +74,61 @@ func members(b []byte) ([]member, error) {
 	return ms, nil
 }
 
-// encodeClaims renders claims as a PASETO payload: exp, nbf and iat as RFC
-// 3339 strings in UTC (iat keeping its milliseconds, which revocation needs;
-// exp and nbf in whole seconds, as in ginfresh's JWTs), a single audience as
-// a string, everything else exactly as [ginfresh.Claims.MarshalJSON] writes it.
-func encodeClaims(c *ginfresh.Claims) ([]byte, error) {
-	rest := *c
-	rest.ExpiresAt, rest.NotBefore, rest.IssuedAt, rest.Audience = nil, nil, nil, nil
-	body, err := rest.MarshalJSON() // {"sub":…}
-	if err != nil {
-		return nil, err
-	}
-	b := make([]byte, 0, len(body)+128)
-	b = append(b, '{')
-	date := func(name string, t time.Time) {
-		b = append(append(append(b, '"'), name...), `":"`...)
-		b = append(t.UTC().AppendFormat(b, time.RFC3339Nano), `",`...)
-	}
-	if c.ExpiresAt != nil {
-		date("exp", time.Unix(c.ExpiresAt.Unix(), 0))
-	}
-	if c.NotBefore != nil {
-		date("nbf", time.Unix(c.NotBefore.Unix(), 0))
-	}
-	if c.IssuedAt != nil {
-		date("iat", time.UnixMilli(c.IssuedAt.UnixMilli()))
-	}
-	if len(c.Audience) > 0 {
-		// PASETO's aud is a string; several audiences need an array.
-		var aud any = []string(c.Audience)
-		if len(c.Audience) == 1 {
-			aud = c.Audience[0]
-		}
-		v, err := json.Marshal(aud)
-		if err != nil {
-			return nil, err
-		}
-		b = append(append(append(b, `"aud":`...), v...), ',')
-	}
-	return append(b, body[1:]...), nil
-}
-
-// decodeClaims turns a verified PASETO payload into claims: the dates become
-// NumericDates (to the millisecond), every other member is carried byte for
-// byte, and [ginfresh.Claims.UnmarshalJSON] checks the result.
-func decodeClaims(payload []byte) (*ginfresh.Claims, error) {
+// toPASETO turns the payload ginfresh issues into a PASETO token: exp, nbf
+// and iat from NumericDates to RFC 3339 strings in UTC, a single audience
+// from an array to a string (PASETO's aud is a string), every other claim
+// as it is. Dates must be whole seconds, as ginfresh writes them, so the
+// strings say exactly what the payload said; and nbf may not come before
+// iat, which some verifiers (paseto-ts) refuse.
+func toPASETO(payload []byte) (*paseto.Token, error) {
 	ms, err := members(payload)
 	if err != nil {
-		return nil, fmt.Errorf("%w: payload: %w", ErrPayload, err)
+		return nil, fmt.Errorf("paseto: payload: %w", err)
+	}
+	t := paseto.NewToken()
+	iat, nbf := int64(-1), int64(-1)
+	for _, m := range ms {
+		var v any = m.value
+		switch {
+		case dateClaims[m.name]:
+			sec, err := strconv.ParseInt(string(m.value), 10, 64)
+			if err != nil || sec < 0 || sec > maxDate {
+				return nil, fmt.Errorf("paseto: payload: %s: %w", m.name, errNumeric)
+			}
+			switch m.name {
+			case "iat":
+				iat = sec
+			case "nbf":
+				nbf = sec
+			}
+			v = time.Unix(sec, 0).UTC().Format(time.RFC3339)
+		case m.name == "aud":
+			var aud []string
+			if json.Unmarshal(m.value, &aud) == nil && len(aud) == 1 {
+				v = aud[0]
+			}
+		}
+		if err := t.Set(m.name, v); err != nil {
+			return nil, fmt.Errorf("paseto: payload: %w", err)
+		}
+	}
+	if nbf >= 0 && nbf < iat {
+		return nil, fmt.Errorf("paseto: payload: %w", errNotBefore)
+	}
+	return &t, nil
+}
+
+// fromPASETO turns a verified PASETO payload into the payload ginfresh
+// reads: exp, nbf and iat from RFC 3339 strings to NumericDates, every
+// other member byte for byte. A fraction of a second is dropped (the date
+// is truncated to the whole second it falls in, never rounded up), so a
+// token minted elsewhere never expires later, nor looks issued later, than
+// it says. Duplicate names are refused here; the claim values are
+// ginfresh's to check.
+func fromPASETO(payload []byte) ([]byte, error) {
+	ms, err := members(payload)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrPayload, err)
 	}
 	b := make([]byte, 0, len(payload))
 	b = append(b, '{')
@@ -127,27 +142,27 @@ func decodeClaims(payload []byte) (*ginfresh.Claims, error) {
 			b = append(b, m.value...)
 			continue
 		}
-		var s string
-		if len(m.value) == 0 || m.value[0] != '"' || json.Unmarshal(m.value, &s) != nil {
-			return nil, fmt.Errorf("%w: %s: %w", ErrPayload, m.name, errDate)
-		}
-		t, err := time.Parse(time.RFC3339, s)
+		sec, err := parseDate(m.value)
 		if err != nil {
-			return nil, fmt.Errorf("%w: %s: %w", ErrPayload, m.name, errDate)
+			return nil, fmt.Errorf("%w: %s: %w", ErrPayload, m.name, err)
 		}
-		if t.Before(time.Unix(0, 0)) {
-			return nil, fmt.Errorf("%w: %s: %w", ErrPayload, m.name, errDateRange)
-		}
-		ms := t.Round(time.Millisecond).UnixMilli()
-		b = strconv.AppendInt(b, ms/1000, 10)
-		if r := ms % 1000; r != 0 {
-			b = append(b, '.', byte('0'+r/100), byte('0'+r/10%10), byte('0'+r%10))
-		}
+		b = strconv.AppendInt(b, sec, 10)
 	}
-	b = append(b, '}')
-	c := new(ginfresh.Claims)
-	if err := c.UnmarshalJSON(b); err != nil {
-		return nil, fmt.Errorf("%w: payload: %w", ErrPayload, err)
+	return append(b, '}'), nil
+}
+
+// parseDate reads a JSON RFC 3339 string as whole seconds since 1970.
+func parseDate(v json.RawMessage) (int64, error) {
+	var s string
+	if len(v) == 0 || v[0] != '"' || json.Unmarshal(v, &s) != nil {
+		return 0, errDate
 	}
-	return c, nil
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		return 0, errDate
+	}
+	if t.Before(time.Unix(0, 0)) || t.Unix() > maxDate {
+		return 0, errDateRange
+	}
+	return t.Unix(), nil // whole seconds since 1970: truncated
 }

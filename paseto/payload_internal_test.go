@@ -2,104 +2,175 @@ package paseto
 
 import (
 	"errors"
+	"strings"
 	"testing"
-	"time"
-
-	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/ginfresh/ginfresh"
 )
 
-func TestDecodeDates(t *testing.T) {
+func TestFromPASETODates(t *testing.T) {
 	tests := []struct {
 		name    string
 		iat     string
-		want    time.Time
-		wantErr bool
+		want    string // the NumericDate Verify hands over
+		wantErr error
 	}{
-		{"UTC", "2030-01-02T03:04:05Z", time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC), false},
-		{"milliseconds", "2030-01-02T03:04:05.678Z", time.Date(2030, 1, 2, 3, 4, 5, 678e6, time.UTC), false},
-		{"offset", "2030-01-02T05:04:05.5+02:00", time.Date(2030, 1, 2, 3, 4, 5, 500e6, time.UTC), false},
-		{"spec style offset", "2030-01-02T03:04:05+00:00", time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC), false},
-		{"nanoseconds round to milliseconds", "2030-01-02T03:04:05.123456789Z", time.Date(2030, 1, 2, 3, 4, 5, 123e6, time.UTC), false},
-		{"epoch", "1970-01-01T00:00:00Z", time.Time{}, false}, // zero counts as absent
-		{"no zone", "2030-01-02T03:04:05", time.Time{}, true},
-		{"date only", "2030-01-02", time.Time{}, true},
-		{"before 1970", "1969-12-31T23:59:59Z", time.Time{}, true},
-		{"past year 5138", "9999-12-31T23:59:59Z", time.Time{}, true},
+		{"UTC", `"2030-01-02T03:04:05Z"`, "1893553445", nil},
+		{"offset", `"2030-01-02T05:04:05+02:00"`, "1893553445", nil},
+		{"spec style offset", `"2030-01-02T03:04:05+00:00"`, "1893553445", nil},
+		{"milliseconds truncate", `"2030-01-02T03:04:05.678Z"`, "1893553445", nil},
+		{"nanoseconds truncate", `"2030-01-02T03:04:05.999999999Z"`, "1893553445", nil},
+		{"fraction with offset", `"2030-01-02T05:04:05.5+02:00"`, "1893553445", nil},
+		{"epoch", `"1970-01-01T00:00:00Z"`, "0", nil}, // ginfresh reads 0 as absent
+		{"no zone", `"2030-01-02T03:04:05"`, "", errDate},
+		{"date only", `"2030-01-02"`, "", errDate},
+		{"a number (JWT style)", `1893553445`, "", errDate},
+		{"null", `null`, "", errDate},
+		{"before 1970", `"1969-12-31T23:59:59Z"`, "", errDateRange},
+		{"just before 1970", `"1969-12-31T23:59:59.999Z"`, "", errDateRange},
+		{"past year 5138", `"9999-12-31T23:59:59Z"`, "", errDateRange},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, err := decodeClaims([]byte(`{"sub":"a","iat":"` + tt.iat + `"}`))
-			if tt.wantErr {
-				if !errors.Is(err, ErrPayload) {
-					t.Fatalf("got %v, want ErrPayload", err)
+			got, err := fromPASETO([]byte(`{"sub":"a","iat":` + tt.iat + `,"auth_time":1893553445.5}`))
+			if tt.wantErr != nil {
+				if !errors.Is(err, ErrPayload) || !errors.Is(err, tt.wantErr) {
+					t.Fatalf("got %v, want ErrPayload and %v", err, tt.wantErr)
 				}
 				return
 			}
 			if err != nil {
 				t.Fatal(err)
 			}
-			if tt.want.IsZero() {
-				if c.IssuedAt != nil {
-					t.Fatalf("got iat %v, want none", c.IssuedAt)
-				}
-				return
-			}
-			if c.IssuedAt == nil || !c.IssuedAt.Time.Equal(tt.want) {
-				t.Fatalf("got iat %v, want %v", c.IssuedAt, tt.want)
+			// auth_time is no PASETO date: it passes as it is.
+			if want := `{"sub":"a","iat":` + tt.want + `,"auth_time":1893553445.5}`; string(got) != want {
+				t.Fatalf("got %s, want %s", got, want)
 			}
 		})
 	}
 }
 
-func TestEncodeClaims(t *testing.T) {
-	now := time.Date(2030, 1, 2, 3, 4, 5, 678_900_000, time.UTC)
-	c := &ginfresh.Claims{Extra: map[string]any{"n": 1}}
-	c.Subject = "alice"
-	c.Audience = jwt.ClaimStrings{"a", "b"}
-	c.IssuedAt = &jwt.NumericDate{Time: now.In(time.FixedZone("X", 3600))}
-	c.ExpiresAt = &jwt.NumericDate{Time: now.Add(time.Minute)}
-	got, err := encodeClaims(c)
-	if err != nil {
-		t.Fatal(err)
+func TestFromPASETOPayload(t *testing.T) {
+	tests := []struct {
+		name, payload, want string
+		wantErr             bool
+	}{
+		{"members keep their order and bytes", `{"x": [1, {"y":null}],"big":12345678901234567890123,"s":"\u00e9"}`, `{"x":[1, {"y":null}],"big":12345678901234567890123,"s":"\u00e9"}`, false},
+		{"mistyped claims are ginfresh's to refuse", `{"sub":7,"exp":"2030-01-02T03:04:05Z"}`, `{"sub":7,"exp":1893553445}`, false},
+		{"duplicate claim", `{"sub":"a","sub":"b"}`, "", true},
+		{"not an object", `["sub"]`, "", true},
+		{"trailing data", `{} {}`, "", true},
+		{"empty", ``, "", true},
 	}
-	want := `{"exp":"2030-01-02T03:05:05Z","iat":"2030-01-02T03:04:05.678Z","aud":["a","b"],"sub":"alice","n":1}`
-	if string(got) != want {
-		t.Fatalf("got %s, want %s", got, want)
-	}
-	back, err := decodeClaims(got)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !back.IssuedAt.Time.Equal(now.Truncate(time.Millisecond)) || !back.ExpiresAt.Time.Equal(now.Add(time.Minute).Truncate(time.Second)) {
-		t.Fatalf("got iat %v exp %v", back.IssuedAt, back.ExpiresAt)
-	}
-	c.Extra = map[string]any{"exp": 1}
-	if _, err := encodeClaims(c); err == nil {
-		t.Fatal("a custom claim may not replace exp")
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := fromPASETO([]byte(tt.payload))
+			if tt.wantErr {
+				if !errors.Is(err, ErrPayload) {
+					t.Fatalf("got %v, want ErrPayload", err)
+				}
+				return
+			}
+			if err != nil || string(got) != tt.want {
+				t.Fatalf("got %s %v, want %s", got, err, tt.want)
+			}
+		})
 	}
 }
 
-// FuzzDecodeClaims feeds arbitrary verified payloads (what a key holder
-// could mint) to the payload reader: it must never panic, and every
-// refusal is ErrPayload.
-func FuzzDecodeClaims(f *testing.F) {
+func TestToPASETO(t *testing.T) {
+	tests := []struct {
+		name, payload, want string
+		wantErr             error
+	}{
+		{
+			"dates and one audience",
+			`{"sub":"alice","aud":["api"],"exp":1893554345,"nbf":1893553445,"iat":1893553445,"auth_time":1893553445,"amr":["pwd"],"n":12345678901234567890123}`,
+			`{"amr":["pwd"],"aud":"api","auth_time":1893553445,"exp":"2030-01-02T03:19:05Z","iat":"2030-01-02T03:04:05Z","n":12345678901234567890123,"nbf":"2030-01-02T03:04:05Z","sub":"alice"}`,
+			nil,
+		},
+		{"several audiences", `{"aud":["a","b"]}`, `{"aud":["a","b"]}`, nil},
+		{"fractional date", `{"iat":1893553445.678}`, "", errNumeric},
+		{"date as a string", `{"exp":"2030-01-02T03:04:05Z"}`, "", errNumeric},
+		{"negative date", `{"exp":-1}`, "", errNumeric},
+		{"date past 5138", `{"exp":100000000001}`, "", errNumeric},
+		{"nbf before iat", `{"nbf":1893553444,"iat":1893553445}`, "", errNotBefore},
+		{"duplicate claim", `{"sub":"a","sub":"b"}`, "", errDuplicate},
+		{"not an object", `[]`, "", errNotObject},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tok, err := toPASETO([]byte(tt.payload))
+			if tt.wantErr != nil {
+				if !errors.Is(err, tt.wantErr) {
+					t.Fatalf("got %v, want %v", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := string(tok.ClaimsJSON()); got != tt.want {
+				t.Fatalf("got %s, want %s", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestRoundTrip: what Verify hands back is what Issue was given, but for
+// the key order and a single audience written as a string.
+func TestRoundTrip(t *testing.T) {
+	in := `{"sub":"alice","aud":["api","web"],"exp":1893554345,"nbf":1893553445,"iat":1893553445,"jti":"j","fresh":true,"auth_time":1893553440,"sid":"s","acr":"mfa","amr":["pwd","otp"],"csrf":"c","html":"<b>&</b>"}`
+	tok, err := toPASETO([]byte(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := fromPASETO(tok.ClaimsJSON())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var a, b ginfresh.Claims
+	if err := a.UnmarshalJSON([]byte(in)); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.UnmarshalJSON(out); err != nil {
+		t.Fatal(err)
+	}
+	ja, _ := a.MarshalJSON()
+	jb, _ := b.MarshalJSON()
+	if string(ja) != string(jb) {
+		t.Fatalf("got %s, want %s", jb, ja)
+	}
+	if !strings.Contains(string(out), `"nbf":1893553445`) || !strings.Contains(string(out), `"iat":1893553445`) {
+		t.Fatalf("nbf and iat must stay equal: %s", out)
+	}
+}
+
+// FuzzFromPASETO feeds arbitrary verified payloads (what a key holder
+// could mint) to the payload reader: it must never panic, every refusal is
+// ErrPayload, and what it accepts is one JSON object with numeric dates.
+func FuzzFromPASETO(f *testing.F) {
 	f.Add(`{"sub":"a","iat":"2030-01-02T03:04:05.678Z","exp":"2030-01-02T03:19:05Z","x":[1,{"y":null}]}`)
 	f.Add(`{"sub":"a","sub":"b"}`)
 	f.Add(`{"exp":1}`)
 	f.Add(`{"iat":"2030-01-02T03:04:05Z"} {}`)
 	f.Add(`[]`)
 	f.Fuzz(func(t *testing.T, payload string) {
-		c, err := decodeClaims([]byte(payload))
+		out, err := fromPASETO([]byte(payload))
 		if err != nil {
 			if !errors.Is(err, ErrPayload) {
 				t.Fatalf("got %v, want ErrPayload", err)
 			}
 			return
 		}
-		if c == nil {
-			t.Fatal("nil claims without an error")
+		ms, err := members(out)
+		if err != nil {
+			t.Fatalf("%s: %v", out, err)
+		}
+		for _, m := range ms {
+			if dateClaims[m.name] && (len(m.value) == 0 || m.value[0] < '0' || m.value[0] > '9') {
+				t.Fatalf("%s is no NumericDate: %s", m.name, out)
+			}
 		}
 	})
 }
@@ -111,22 +182,23 @@ func FuzzVerify(f *testing.F) {
 	lk, _ := GenerateLocalKey("k")
 	public, _ := NewPublic(sk)
 	local, _ := NewLocal(lk)
-	c := &ginfresh.Claims{}
-	c.Subject, c.ID = "alice", "j"
-	c.IssuedAt = &jwt.NumericDate{Time: time.Unix(1893553445, 0)}
-	for _, format := range []*Format{public, local} {
-		tok, err := format.Issue(ginfresh.AccessToken, c)
-		if err != nil {
-			f.Fatal(err)
+	payload := []byte(`{"sub":"alice","jti":"j","sid":"s","iat":1893553445,"nbf":1893553445,"exp":1893554345}`)
+	formats := []*Format{public, local}
+	for _, format := range formats {
+		for _, k := range []ginfresh.Kind{ginfresh.Access, ginfresh.Refresh} {
+			tok, err := format.Issue(k, payload)
+			if err != nil {
+				f.Fatal(err)
+			}
+			f.Add(tok)
 		}
-		f.Add(tok)
 	}
 	f.Add("v4.public..")
 	f.Add("v4.local.AAAA.e30")
 	f.Fuzz(func(t *testing.T, token string) {
-		for _, format := range []*Format{public, local} {
-			for _, typ := range []ginfresh.TokenType{ginfresh.AccessToken, ginfresh.RefreshToken} {
-				if _, err := format.Verify(typ, token); err != nil && !errors.Is(err, ginfresh.ErrTokenInvalid) {
+		for _, format := range formats {
+			for _, k := range []ginfresh.Kind{ginfresh.Access, ginfresh.Refresh} {
+				if _, err := format.Verify(k, token); err != nil && !errors.Is(err, ginfresh.ErrTokenInvalid) {
 					t.Fatalf("got %v, want ErrTokenInvalid", err)
 				}
 			}

@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"encoding/hex"
 	"encoding/json"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,12 +14,11 @@ import (
 	"time"
 
 	lib "aidanwoods.dev/go-paseto"
-	"github.com/golang-jwt/jwt/v5"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/ginfresh/ginfresh"
-	"github.com/ginfresh/ginfresh/formattest"
+	"github.com/ginfresh/ginfresh/internal/testkit"
 	"github.com/ginfresh/ginfresh/paseto"
 )
 
@@ -115,7 +115,7 @@ func TestV4Vectors(t *testing.T) {
 				require.NoError(t, err)
 				format, err := paseto.NewPublicVerifier(pk)
 				require.NoError(t, err)
-				_, err = format.Verify(ginfresh.AccessToken, v.Token)
+				_, err = format.Verify(ginfresh.Access, v.Token)
 				assert.ErrorIs(t, err, paseto.ErrAuthentication)
 			}
 		})
@@ -127,19 +127,24 @@ func TestV4Vectors(t *testing.T) {
 // vectorKey is the secret key of the specification's 4-S vectors.
 const vectorKey = "b4cbfb43df4ce210727d953e4a713307fa19bb7d9f85041438d9e11b942a37741eb9dbbbbc047c03fd70604e0071f0987e16b28b757225c11f00415d0e20b1a2"
 
-// goldenAccess is what NewPublic makes of goldenClaims with vectorKey:
+// goldenAccess is what NewPublic makes of goldenPayload with vectorKey:
 // signing is deterministic, so any change to the payload, footer or
 // implicit assertion shows here.
-const goldenAccess = "v4.public.eyJhdWQiOiJhcGkiLCJhdXRoX3RpbWUiOjE4OTM1NTM0NDUsImV4cCI6IjIwMzAtMDEtMDJUMDM6MTk6MDVaIiwiZnJlc2giOnRydWUsImlhdCI6IjIwMzAtMDEtMDJUMDM6MDQ6MDUuNjc4WiIsImlzcyI6Imh0dHBzOi8vaXNzdWVyLmV4YW1wbGUiLCJqdGkiOiJqdGktMSIsIm5iZiI6IjIwMzAtMDEtMDJUMDM6MDQ6MDVaIiwicm9sZSI6ImFkbWluIiwic3ViIjoiYWxpY2UifTRYUU4DWjKLsPGUWbmvZK-s5mIYR1qSmN8Hfk0lDFPIXj4Z1Gq1TrfTca0k5yaXJzh0WZgwqCVUJGcn62dlkAY.eyJraWQiOiJrNC5waWQueWg0LWJKWWpPWUFHNkNXeTB6c2ZQbXBLeWx4Uzd1QVdyeHFWbUJOMktBaUoifQ"
+const goldenAccess = "v4.public.eyJhY3IiOiJtZmEiLCJhbXIiOlsicHdkIiwib3RwIl0sImF1ZCI6ImFwaSIsImF1dGhfdGltZSI6MTg5MzU0OTg0NSwiZXhwIjoiMjAzMC0wMS0wMlQwMzoxOTowNVoiLCJmcmVzaCI6dHJ1ZSwiaWF0IjoiMjAzMC0wMS0wMlQwMzowNDowNVoiLCJpc3MiOiJodHRwczovL2lzc3Vlci5leGFtcGxlIiwianRpIjoianRpLTEiLCJuYmYiOiIyMDMwLTAxLTAyVDAzOjA0OjA1WiIsInNpZCI6InNpZC0xIiwic3ViIjoiYWxpY2UifVdpWioEJNd32rmzLvDe-viLkiduxnWHD-BXxPtY6xcJPt8HyYqKp0_oUGpMwoMZPYEyuTD4hsdyd0X58rUgygM.eyJraWQiOiJrNC5waWQueWg0LWJKWWpPWUFHNkNXeTB6c2ZQbXBLeWx4Uzd1QVdyeHFWbUJOMktBaUoifQ"
 
-func goldenClaims(now time.Time) *ginfresh.Claims {
-	c := &ginfresh.Claims{Fresh: true, Extra: map[string]any{"role": "admin"}}
-	c.Subject, c.Issuer, c.Audience, c.ID = "alice", "https://issuer.example", jwt.ClaimStrings{"api"}, "jti-1"
-	c.IssuedAt = &jwt.NumericDate{Time: now}
-	c.NotBefore = &jwt.NumericDate{Time: now}
-	c.ExpiresAt = &jwt.NumericDate{Time: now.Add(15 * time.Minute)}
-	c.AuthTime = &jwt.NumericDate{Time: now}
-	return c
+// goldenPayload is an access token's payload as ginfresh renders it at
+// testkit's clock: dates in whole seconds, nbf equal to iat.
+func goldenPayload(t *testing.T, now time.Time) []byte {
+	t.Helper()
+	now = now.Truncate(time.Second)
+	c := &ginfresh.Claims{
+		Subject: "alice", Issuer: "https://issuer.example", Audience: []string{"api"}, ID: "jti-1",
+		IssuedAt: now, NotBefore: now, ExpiresAt: now.Add(15 * time.Minute), AuthTime: now.Add(-time.Hour),
+		SessionID: "sid-1", Fresh: true, ACR: "mfa", AMR: []string{"pwd", "otp"},
+	}
+	b, err := c.MarshalJSON()
+	require.NoError(t, err)
+	return b
 }
 
 func TestGoldenToken(t *testing.T) {
@@ -147,14 +152,32 @@ func TestGoldenToken(t *testing.T) {
 	require.NoError(t, err)
 	f, err := paseto.NewPublic(sk)
 	require.NoError(t, err)
-	now := formattest.NewClock().Now()
-	tok, err := f.Issue(ginfresh.AccessToken, goldenClaims(now))
+	now := testkit.NewClock().Now()
+	payload := goldenPayload(t, now)
+	tok, err := f.Issue(ginfresh.Access, payload)
 	require.NoError(t, err)
 	assert.Equal(t, goldenAccess, tok)
-	c, err := f.Verify(ginfresh.AccessToken, goldenAccess)
+
+	signed, err := b64.DecodeString(strings.Split(strings.TrimPrefix(goldenAccess, "v4.public."), ".")[0])
 	require.NoError(t, err)
-	assert.True(t, c.IssuedAt.Time.Equal(now))
-	assert.Equal(t, "alice", c.Subject)
+	signed = signed[:len(signed)-ed25519.SignatureSize]
+	private, err := hex.DecodeString(vectorKey)
+	require.NoError(t, err)
+	assert.Equal(t, goldenAccess, signPAE(private, signed, []byte(footer(sk.ID())), access), "an independent signer agrees")
+	assert.Contains(t, string(signed), `"iat":"2030-01-02T03:04:05Z"`)
+	assert.Contains(t, string(signed), `"nbf":"2030-01-02T03:04:05Z"`, "nbf equals iat")
+	assert.Contains(t, string(signed), `"aud":"api"`, "a single audience is a string")
+	assert.Contains(t, string(signed), `"auth_time":1893549845`, "auth_time stays a NumericDate")
+
+	got, err := f.Verify(ginfresh.Access, goldenAccess)
+	require.NoError(t, err)
+	var want, back ginfresh.Claims
+	require.NoError(t, want.UnmarshalJSON(payload))
+	require.NoError(t, back.UnmarshalJSON(got))
+	wantJSON, _ := want.MarshalJSON()
+	backJSON, _ := back.MarshalJSON()
+	assert.Equal(t, string(wantJSON), string(backJSON), "Verify hands back what Issue was given")
+	assert.True(t, back.IssuedAt.Equal(now.Truncate(time.Second)) && back.NotBefore.Equal(back.IssuedAt))
 }
 
 // TestInterop round-trips tokens between this format and the library's own
@@ -168,38 +191,50 @@ func TestInterop(t *testing.T) {
 	require.NoError(t, err)
 	f, err := paseto.NewPublic(sk)
 	require.NoError(t, err)
-	clk := formattest.NewClock()
+	clk := testkit.NewClock()
 	now := clk.Now()
-	srv := formattest.NewServer(t, clk, false, ginfresh.WithFormat(f), ginfresh.WithIssuer("https://issuer.example"), ginfresh.WithAudience("api"))
+	srv := testkit.NewServer(t, clk, false, ginfresh.WithFormat(f), ginfresh.WithIssuer("https://issuer.example"), ginfresh.WithAudience("api"))
 
-	tok, err := f.Issue(ginfresh.AccessToken, goldenClaims(now))
-	require.NoError(t, err)
-	parsed, err := lib.MakeParser([]lib.Rule{lib.ValidAt(now), lib.IssuedBy("https://issuer.example"), lib.ForAudience("api"), lib.Subject("alice")}).
-		ParseV4Public(libSecret.Public(), tok, access)
-	require.NoError(t, err)
-	iat, err := parsed.GetIssuedAt()
-	require.NoError(t, err)
-	assert.True(t, iat.Equal(now), "iat keeps milliseconds: %v", iat)
-	exp, err := parsed.GetExpiration()
-	require.NoError(t, err)
-	assert.True(t, exp.Equal(now.Add(15*time.Minute).Truncate(time.Second)))
-	_, err = lib.NewParserWithoutExpiryCheck().ParseV4Public(libSecret.Public(), tok, refresh)
-	assert.Error(t, err, "the type is bound by the implicit assertion")
+	// A login's tokens, read by the library the moment they are issued.
+	login := srv.Login(t, "alice")
+	for _, tt := range []struct {
+		token    string
+		implicit []byte
+	}{{login.AccessToken, access}, {login.RefreshToken, refresh}} {
+		parsed, err := lib.MakeParser([]lib.Rule{lib.ValidAt(now), lib.IssuedBy("https://issuer.example"), lib.ForAudience("api"), lib.Subject("alice")}).
+			ParseV4Public(libSecret.Public(), tt.token, tt.implicit)
+		require.NoError(t, err)
+		iat, err := parsed.GetIssuedAt()
+		require.NoError(t, err)
+		nbf, err := parsed.GetNotBefore()
+		require.NoError(t, err)
+		assert.True(t, iat.Equal(now.Truncate(time.Second)), "iat is the whole second: %v", iat)
+		assert.True(t, nbf.Equal(iat), "nbf %v equals iat %v, never earlier", nbf, iat)
+		exp, err := parsed.GetExpiration()
+		require.NoError(t, err)
+		assert.True(t, exp.After(now))
+	}
+	_, err = lib.NewParserWithoutExpiryCheck().ParseV4Public(libSecret.Public(), login.AccessToken, refresh)
+	assert.Error(t, err, "the kind is bound by the implicit assertion")
 
 	built := lib.NewToken()
 	built.SetSubject("bob")
 	built.SetIssuer("https://issuer.example")
 	built.SetAudience("api")
 	built.SetJti("elsewhere-1")
+	built.SetString("sid", "sid-elsewhere")
 	built.SetIssuedAt(now)
 	built.SetNotBefore(now)
 	built.SetExpiration(now.Add(time.Minute))
 	require.NoError(t, built.Set("fresh", true))
+	require.NoError(t, built.Set("amr", []string{"pwd"}))
 	built.SetFooter([]byte(`{"kid":"` + sk.ID() + `"}`))
 	other := built.V4Sign(libSecret, access)
-	c, err := srv.Auth.Verify(context.Background(), ginfresh.AccessToken, other)
+	c, err := srv.Auth.Verify(context.Background(), ginfresh.Access, other)
 	require.NoError(t, err)
 	assert.Equal(t, "bob", c.Subject)
+	assert.Equal(t, []string{"pwd"}, c.AMR)
 	assert.True(t, c.Fresh)
-	assert.True(t, c.ExpiresAt.Time.Equal(now.Add(time.Minute).Truncate(time.Second)))
+	assert.True(t, c.ExpiresAt.Equal(now.Add(time.Minute).Truncate(time.Second)))
+	testkit.Status(t, srv.Get(testkit.Protected, other), http.StatusOK)
 }
