@@ -63,3 +63,27 @@ func TestRowsAuthenticate(t *testing.T) {
 		t.Errorf("token sizes differ by %d bytes: ginfresh %d, gin-jwt %d", d, len(gfToken), len(gjToken))
 	}
 }
+
+// TestRefreshRowsRotate proves both refresh rows really rotate: each
+// answers a new refresh token, and the one it replaced is refused after.
+func TestRefreshRowsRotate(t *testing.T) {
+	for _, bc := range []struct {
+		name  string
+		setup func(testing.TB) (http.Handler, func(string) *http.Request, string)
+	}{{"ginfresh", ginfreshRefresh}, {"gin-jwt", ginJWTRefresh}} {
+		t.Run(bc.name, func(t *testing.T) {
+			h, req, first := bc.setup(t)
+			w := &body{sink: sink{h: http.Header{}}}
+			h.ServeHTTP(w, req(first))
+			next := field(w.b, "refresh_token")
+			if w.code != http.StatusOK || next == "" || next == first {
+				t.Fatalf("refresh: %d %s", w.code, w.b)
+			}
+			w = &body{sink: sink{h: http.Header{}}}
+			h.ServeHTTP(w, req(first))
+			if w.code == http.StatusOK {
+				t.Fatalf("the replaced refresh token still works: %s", w.b)
+			}
+		})
+	}
+}

@@ -8,8 +8,6 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-
-	"github.com/ginfresh/ginfresh"
 )
 
 // The example serves the browser demo beside the header-mode API, on the
@@ -23,6 +21,7 @@ func TestBrowserDemoMounted(t *testing.T) {
 
 	w = httptest.NewRecorder()
 	req := httptest.NewRequest(http.MethodPost, "/browser/login", strings.NewReader(`{"username":"test","password":"test"}`))
+	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Sec-Fetch-Site", "same-origin")
 	r.ServeHTTP(w, req)
 	require.Equal(t, http.StatusOK, w.Code, w.Body.String())
@@ -30,7 +29,7 @@ func TestBrowserDemoMounted(t *testing.T) {
 	for _, c := range w.Result().Cookies() {
 		names = append(names, c.Name)
 	}
-	assert.ElementsMatch(t, []string{ginfresh.DefaultAccessCookie, ginfresh.DefaultRefreshCookie, ginfresh.DefaultCSRFCookie}, names)
+	assert.ElementsMatch(t, []string{"__Host-access-token", "__Secure-refresh-token", "__Host-csrf-token"}, names)
 	assert.NotContains(t, w.Body.String(), "access_token")
 
 	// The header-mode login stays as it was: tokens in the body.

@@ -29,7 +29,7 @@ func keyOptions(cfg config) ([]ginfresh.Option, error) {
 	if err != nil {
 		return nil, fmt.Errorf("GINFRESH_KEY_FILE: %w", err)
 	}
-	key, err := ginfresh.ParsePrivateKeyPEM("", "EdDSA", data)
+	key, err := ginfresh.ParsePrivateKeyPEM("", ginfresh.EdDSA, data)
 	if err != nil {
 		return nil, fmt.Errorf("GINFRESH_KEY_FILE %s: %w", cfg.keyFile, err)
 	}

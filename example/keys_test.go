@@ -41,15 +41,13 @@ func TestKeyFileSignsWithEdDSA(t *testing.T) {
 	r, err := newServer(config{keyFile: writeKeyFile(t, priv), now: clk.now})
 	require.NoError(t, err, "no HMAC secret is needed with a key file")
 
-	code, tok := call(t, r, "POST", "/login", "", `{"username":"test","password":"test"}`)
-	require.Equal(t, 200, code)
-	access := tok["access_token"].(string)
+	access, _ := login(t, r, "test", "test")
 	rawHeader, err := base64.RawURLEncoding.DecodeString(strings.Split(access, ".")[0])
 	require.NoError(t, err)
 	var header map[string]string
 	require.NoError(t, json.Unmarshal(rawHeader, &header))
 	assert.Equal(t, "EdDSA", header["alg"])
-	code, _ = call(t, r, "GET", "/protected", access, "")
+	code, _ := call(t, r, "GET", "/protected", access, "")
 	assert.Equal(t, 200, code)
 
 	req := httptest.NewRequest("GET", "/.well-known/jwks.json", nil)
@@ -63,7 +61,7 @@ func TestKeyFileSignsWithEdDSA(t *testing.T) {
 	require.Len(t, set.Keys, 1)
 	jwk := set.Keys[0]
 	assert.Equal(t, header["kid"], jwk.KeyID)
-	assert.Equal(t, "EdDSA", jwk.Algorithm)
+	assert.Equal(t, string(ginfresh.EdDSA), jwk.Algorithm)
 	assert.Equal(t, "sig", jwk.Use)
 	assert.Equal(t, "OKP", jwk.KeyType)
 	assert.NotContains(t, w.Body.String(), `"d"`, "the private part is never published")
@@ -73,7 +71,7 @@ func TestKeyFileSignsWithEdDSA(t *testing.T) {
 	pub, err := jwk.PublicKey()
 	require.NoError(t, err)
 	assert.True(t, priv.Public().(ed25519.PublicKey).Equal(pub))
-	key, err := ginfresh.NewVerificationKey(jwk.KeyID, jwk.Algorithm, pub)
+	key, err := ginfresh.NewVerificationKey(jwk.KeyID, ginfresh.Algorithm(jwk.Algorithm), pub)
 	require.NoError(t, err)
 	rs, err := ginfresh.New(ginfresh.WithVerificationKeys(key), ginfresh.WithTimeFunc(clk.now))
 	require.NoError(t, err)

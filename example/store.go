@@ -4,8 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log"
-	"os"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -14,41 +13,45 @@ import (
 	"github.com/ginfresh/ginfresh/redisstore"
 )
 
-// storeOptions keeps sessions in process memory (ginfresh's default) unless
-// REDIS_URL is set, in which case every instance started with the same URL
-// and GINFRESH_SECRET shares them through Redis.
-func storeOptions() []ginfresh.Option {
-	url := os.Getenv("REDIS_URL")
-	if url == "" {
-		return nil
+// storeOption keeps sessions in process memory (ginfresh's default) unless
+// the environment names a shared store: REDIS_URL (one Redis), or
+// REDIS_CLUSTER (a Redis Cluster, as host:port,host:port,…). Every
+// instance started with the same store and GINFRESH_SECRET is one API.
+// The function it returns closes the store and its client.
+func storeOption(ctx context.Context, getenv func(string) string, logf func(string, ...any)) (ginfresh.Option, func(), error) {
+	url, nodes := getenv("REDIS_URL"), getenv("REDIS_CLUSTER")
+	switch {
+	case url != "" && nodes != "":
+		return nil, nil, errors.New("set REDIS_URL or REDIS_CLUSTER, not both")
+	case url != "":
+		opt, err := redis.ParseURL(url)
+		if err != nil {
+			// The URL may hold a password: name the variable, not its value.
+			return nil, nil, errors.New("REDIS_URL is not a redis:// or rediss:// URL")
+		}
+		opt.ContextTimeoutEnabled = true // ginfresh's store timeout bounds every call
+		return redisOption(ctx, redis.NewClient(opt), opt.Addr, logf)
+	case nodes != "":
+		addrs := strings.Split(nodes, ",")
+		c := redis.NewClusterClient(&redis.ClusterOptions{Addrs: addrs, ContextTimeoutEnabled: true})
+		return redisOption(ctx, c, "cluster "+nodes, logf)
 	}
-	opt, err := redisStore(url)
-	if err != nil {
-		log.Fatal(err)
-	}
-	return []ginfresh.Option{opt}
+	return nil, func() {}, nil
 }
 
-// redisStore connects to the Redis at url and checks that it answers.
-func redisStore(url string) (ginfresh.Option, error) {
-	opt, err := redis.ParseURL(url)
-	if err != nil {
-		// The URL may hold a password: name the variable, not its value.
-		return nil, errors.New("REDIS_URL is not a redis:// or rediss:// URL")
-	}
-	opt.ContextTimeoutEnabled = true // a request's deadline bounds its Redis calls
-	rdb := redis.NewClient(opt)
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+// redisOption checks that Redis answers and puts a store over it.
+func redisOption(ctx context.Context, c redis.UniversalClient, where string, logf func(string, ...any)) (ginfresh.Option, func(), error) {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	if err := rdb.Ping(ctx).Err(); err != nil {
-		_ = rdb.Close()
-		return nil, fmt.Errorf("redis at %s: %w", opt.Addr, err)
+	if err := c.Ping(ctx).Err(); err != nil {
+		_ = c.Close()
+		return nil, nil, fmt.Errorf("redis at %s: %w", where, err)
 	}
-	store, err := redisstore.New(rdb)
+	store, err := redisstore.New(c)
 	if err != nil {
-		_ = rdb.Close()
-		return nil, err
+		_ = c.Close()
+		return nil, nil, err
 	}
-	log.Printf("sessions are kept in Redis at %s", opt.Addr)
-	return ginfresh.WithStore(store), nil
+	logf("sessions are kept in Redis at %s", where)
+	return ginfresh.WithStore(store), func() { _ = store.Close(); _ = c.Close() }, nil
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/ginfresh/ginfresh"
+	"github.com/ginfresh/ginfresh/example/api"
 )
 
 // RefreshPath scopes the refresh cookie: it covers /browser/refresh and
@@ -41,15 +42,15 @@ func (d *Demo) Actions() int64 { return d.actions.Load() }
 func (d *Demo) Refused() int64 { return d.refused.Load() }
 
 // Mount serves the page at GET /app and the cookie-mode API under /browser/
-// on r, with an Auth of its own: opts (key, authenticator, store, clock) in
-// cookie mode. now is the clock given to opts, nil for time.Now; the page
-// shows token ages in server time. Mount it before any header-mode
-// middleware, so that only this Auth reads the requests of its routes.
-func Mount(r gin.IRouter, now func() time.Time, opts ...ginfresh.Option) (*Demo, error) {
+// on r, with an Auth of its own: opts (key, store, clock, logger) in cookie
+// mode, signing in the users of u. now is the clock given to opts, nil for
+// time.Now. Mount it before any header-mode middleware, so that only this
+// Auth reads the requests of its routes.
+func Mount(r gin.IRouter, now func() time.Time, u *api.Users, opts ...ginfresh.Option) (*Demo, error) {
 	if now == nil {
 		now = time.Now
 	}
-	auth, err := ginfresh.New(append(opts, ginfresh.WithCookies(RefreshPath))...)
+	auth, err := ginfresh.New(append(opts, ginfresh.WithAuthenticator(u.Authenticate), ginfresh.WithCookies(RefreshPath))...)
 	if err != nil {
 		return nil, err
 	}
@@ -68,17 +69,10 @@ func Mount(r gin.IRouter, now func() time.Time, opts ...ginfresh.Option) (*Demo,
 
 	g := r.Group("/browser", d.countRefusals, auth.Middleware())
 	auth.RegisterRoutes(g)
-	g.GET("/protected", auth.RequireAccess(), func(c *gin.Context) {
-		claims := ginfresh.MustClaims(c)
-		c.JSON(http.StatusOK, gin.H{
-			"user":       claims.Subject,
-			"fresh":      claims.Fresh,
-			"auth_time":  claims.AuthTime.Unix(),
-			"expires_at": claims.ExpiresAt.Unix(),
-			"now":        now().Unix(),
-		})
-	})
-	g.POST("/protected-fresh", auth.RequireFresh(), func(c *gin.Context) {
+	api.Routes(g, auth, u, now)
+	// The page's sensitive action, counted so a test can see from here
+	// what a browser (or a forged request) got done.
+	g.POST("/action", auth.RequireFresh(), func(c *gin.Context) {
 		n := d.actions.Add(1)
 		c.JSON(http.StatusOK, gin.H{"user": ginfresh.MustClaims(c).Subject, "action": "done", "actions": n})
 	})

@@ -37,7 +37,14 @@ async function call(method, path, body) {
   if (res.status !== 204) {
     try { data = await res.json(); } catch { data = null; }
   }
-  return { status: res.status, data, error: data && data.error };
+  return { status: res.status, data, error: data && data.error, challenge: res.headers.get("WWW-Authenticate") || "" };
+}
+
+// needs reads what login a refusal asks for (RFC 9470): the levels of
+// acr_values, and max_age.
+function needs(r) {
+  const acr = /acr_values="([^"]*)"/.exec(r.challenge);
+  return { acr: acr ? acr[1].split(" ") : [] };
 }
 
 function describe(r) {
@@ -169,6 +176,7 @@ async function show() {
 function signedIn() {
   $("signed-out").hidden = true;
   $("signed-in").hidden = false;
+  $("devices-card").hidden = false;
 }
 
 function signedOut() {
@@ -178,22 +186,29 @@ function signedOut() {
   $("status").textContent = "Signed out";
   $("reauth").hidden = true;
   $("signed-in").hidden = true;
+  $("devices-card").hidden = true;
   $("signed-out").hidden = false;
 }
 
-// reauthenticate asks for the password again and resolves to true once
-// fresh-login has answered a fresh access token.
-function reauthenticate() {
+// reauthenticate asks for the password again (and a one-time code when
+// the route wants acr "mfa") and resolves to true once fresh-login has
+// answered a fresh access token.
+function reauthenticate(withCode) {
   return new Promise((resolve) => {
     const form = $("reauth");
-    $("reauth-message").textContent = "This action needs a fresh login. Enter your password again.";
+    $("reauth-message").textContent = withCode
+      ? "This action needs a fresh login with your password and a one-time code."
+      : "This action needs a fresh login. Enter your password again.";
     $("reauth-password").value = "";
+    $("reauth-otp").value = "";
+    $("reauth-otp-label").hidden = !withCode;
     form.hidden = false;
     $("reauth-password").focus();
     form.onsubmit = async (e) => {
       e.preventDefault();
-      const password = $("reauth-password").value;
-      const r = await withSession(() => call("POST", "fresh-login", { username: user, password }));
+      const body = { username: user, password: $("reauth-password").value };
+      if (withCode) body.otp = $("reauth-otp").value;
+      const r = await withSession(() => call("POST", "fresh-login", body));
       if (r.status !== 200) {
         log(`fresh login refused: ${describe(r)}`, "refused");
         $("reauth-message").textContent = `Refused: ${describe(r)}. Try again.`;
@@ -212,18 +227,26 @@ function reauthenticate() {
   });
 }
 
-async function sensitive() {
+// stepUp runs a request that may need a fresh login: when refused for
+// insufficient_user_authentication it asks for the password (and a code if
+// the challenge names acr "mfa"), then tries once more.
+async function stepUp(what, send) {
   $("result").textContent = "";
-  let r = await withSession(() => call("POST", "protected-fresh"));
+  let r = await withSession(send);
   if (r.status === 401 && r.error === "insufficient_user_authentication") {
-    log(`sensitive action refused: ${describe(r)}`, "refused");
+    log(`${what} refused: ${describe(r)}`, "refused");
     await show();
-    if (!(await reauthenticate())) {
-      log("sensitive action cancelled", "refused");
-      return;
+    if (!(await reauthenticate(needs(r).acr.includes("mfa")))) {
+      log(`${what} cancelled`, "refused");
+      return r;
     }
-    r = await call("POST", "protected-fresh");
+    r = await send();
   }
+  return r;
+}
+
+async function sensitive() {
+  const r = await stepUp("sensitive action", () => call("POST", "action"));
   if (r.status === 200) {
     log(`sensitive action done (${r.data.actions} so far)`, "ok");
     $("result").textContent = "Sensitive action done ✓";
@@ -231,6 +254,53 @@ async function sensitive() {
     log(`sensitive action failed: ${describe(r)}`, "refused");
     $("result").textContent = `Refused: ${describe(r)}`;
   }
+}
+
+async function pay() {
+  const r = await stepUp("payment", () => call("POST", "payments"));
+  if (r.status === 200) {
+    log("payment done with a password and a one-time code", "ok");
+    $("result").textContent = "Payment done ✓";
+  } else {
+    log(`payment failed: ${describe(r)}`, "refused");
+    $("result").textContent = `Refused: ${describe(r)}`;
+  }
+}
+
+// devices lists the user's sessions, each with a button that signs it out.
+async function devices() {
+  const r = await withSession(() => call("GET", "sessions"));
+  const list = $("devices");
+  list.textContent = "";
+  if (r.status !== 200) {
+    log(`devices: ${describe(r)}`, "refused");
+    return;
+  }
+  for (const d of r.data.sessions) {
+    const li = document.createElement("li");
+    li.dataset.sid = d.id;
+    const what = document.createElement("span");
+    what.textContent = `${d.user_agent || "unknown client"} from ${d.address || "?"}, since ${clock(d.started)}` +
+      (d.current ? " (this device)" : "");
+    li.append(what);
+    if (!d.current) {
+      const out = document.createElement("button");
+      out.type = "button";
+      out.className = "sign-out";
+      out.textContent = "Sign out";
+      out.onclick = () => signOutDevice(d.id);
+      li.append(" ", out);
+    }
+    list.append(li);
+  }
+  log(`devices: ${r.data.sessions.length} signed in`, "ok");
+}
+
+async function signOutDevice(sid) {
+  const r = await stepUp("signing a device out", () => call("DELETE", `sessions/${encodeURIComponent(sid)}`));
+  if (r.status === 204) log("a device was signed out: its tokens are refused from now on", "ok");
+  else log(`signing a device out failed: ${describe(r)}`, "refused");
+  await devices();
 }
 
 $("login-form").onsubmit = async (e) => {
@@ -244,6 +314,7 @@ $("login-form").onsubmit = async (e) => {
   log(`signed in: a fresh access token for ${human(r.data.expires_in)}, a session for ${human(r.data.refresh_expires_in)}`, "ok");
   plan(r.data.expires_in);
   await show();
+  await devices();
 };
 
 $("call-protected").onclick = async () => {
@@ -254,6 +325,8 @@ $("call-protected").onclick = async () => {
 
 $("refresh").onclick = () => refresh();
 $("sensitive").onclick = sensitive;
+$("pay").onclick = pay;
+$("list-devices").onclick = devices;
 
 $("logout").onclick = async () => {
   const r = await call("POST", "logout");
@@ -272,6 +345,7 @@ setInterval(tick, 1000);
   if (r.status === 200) {
     log(`session restored for ${r.data.user}`, "ok");
     plan(r.data.expires_at - r.data.now);
+    await devices();
   } else if (csrfToken()) {
     await refresh(); // the access token expired, the session may not have
   } else {
