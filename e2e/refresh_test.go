@@ -50,16 +50,6 @@ func (g *gate) await(t *testing.T) {
 	}
 }
 
-// eval runs a script in the page and awaits the promise it returns.
-func eval(t *testing.T, ctx context.Context, what, script string) string {
-	t.Helper()
-	got, err := chromedp.Run(ctx, chromedp.Evaluate[string](script, chromedp.EvalAwaitPromise))
-	if err != nil {
-		t.Fatalf("%s: %v\npage log:\n%s", what, err, pageLog(ctx))
-	}
-	return got
-}
-
 // TestBrowserConcurrentRefresh: every tab shares the one refresh cookie,
 // which the server rotates, so two refreshes with it at once would read as
 // a stolen token and end the session. The page must run them one at a
@@ -67,9 +57,9 @@ func eval(t *testing.T, ctx context.Context, what, script string) string {
 func TestBrowserConcurrentRefresh(t *testing.T) {
 	chrome := chromium(t)
 	g := newGate()
-	_, _, app := startDemo(t, g.hold)
+	app := startDemo(t, g.hold).URL
 	tab1 := newBrowser(t, chrome)
-	signIn(t, tab1, app)
+	signIn(t, tab1, app, "test", "test")
 
 	if got := eval(t, tab1, "two refreshes in one tab",
 		`Promise.all([refresh(), refresh()]).then((ok) => ok.join())`); got != "true,true" {
@@ -83,7 +73,7 @@ func TestBrowserConcurrentRefresh(t *testing.T) {
 	defer cancel()
 	step(t, tab2, "open a second tab",
 		chromedp.Navigate(app+"/app"),
-		until(text("log", "session restored for alice")),
+		until(text("log", "session restored for test")),
 	)
 	// The second tab asks while the first tab's refresh is on its way, as
 	// when the planned refreshes of two tabs fire together.
@@ -112,7 +102,7 @@ func TestBrowserConcurrentRefresh(t *testing.T) {
 		}
 		step(t, tab, "still signed in",
 			chromedp.Click(chromedp.ID("call-protected")),
-			until(text("log", "GET /protected: 200, user alice")),
+			until(text("log", "GET /protected: 200, user test")),
 		)
 	}
 }
