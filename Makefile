@@ -50,5 +50,5 @@ bench: ## Benchmark against gin-jwt and golang-jwt, then the library (benchstat 
 	scripts/bench.sh
 
 .PHONY: load
-load: ## Drive the example's public and protected routes with wrk (DURATION=10 ROUNDS=3)
-	scripts/load.sh
+load: ## Drive the example's public and protected routes with wrk (STORE=memory|redis|redis-cluster DURATION=10 ROUNDS=3)
+	@if [ "$${STORE:-memory}" = memory ]; then scripts/load.sh; else scripts/with-redis.sh scripts/load.sh; fi

