@@ -195,7 +195,9 @@ func numericDate(name, v string) (time.Time, error) {
 	if err != nil || f < 0 || f > maxNumericDate {
 		return time.Time{}, fmt.Errorf("%w: %w: claim %q: %w", jwt.ErrTokenMalformed, jwt.ErrInvalidType, name, errDateRange)
 	}
-	if f == 0 {
+	if f < 1 {
+		// Whole seconds: anything before the first one is the zero date,
+		// absent, as 0 itself is.
 		return time.Time{}, nil
 	}
 	// Whole seconds, as ginfresh writes them: a fraction from another

@@ -332,36 +332,32 @@ func TestStoreFailureLoggedOnce(t *testing.T) {
 		fail    func(*brokenStore) *atomic.Bool
 		request func(tok ginfresh.Tokens) testkit.Request
 		wantOp  string
-		gap     string // a known gap in the library: skip, saying why
 	}{
-		{"login", func(s *brokenStore) *atomic.Bool { return &s.create }, login, "create session", ""},
+		{"login", func(s *brokenStore) *atomic.Bool { return &s.create }, login, "create session"},
 		{"fresh-login without a token", func(s *brokenStore) *atomic.Bool { return &s.create }, func(ginfresh.Tokens) testkit.Request {
 			return testkit.Request{Method: http.MethodPost, Path: "/auth/fresh-login", Body: testkit.Credentials("alice", "alice-pw")}
-		}, "create session", ""},
-		{"login throttle", func(s *brokenStore) *atomic.Bool { return &s.incr }, login, "throttle", ""},
+		}, "create session"},
+		{"login throttle", func(s *brokenStore) *atomic.Bool { return &s.incr }, login, "throttle"},
 		{"refresh", func(s *brokenStore) *atomic.Bool { return &s.rotate }, func(tok ginfresh.Tokens) testkit.Request {
 			return testkit.Request{Method: http.MethodPost, Path: "/auth/refresh", Token: tok.RefreshToken}
-		}, "rotate", ""},
+		}, "rotate"},
 		{"protected route", func(s *brokenStore) *atomic.Bool { return &s.revoked }, func(tok ginfresh.Tokens) testkit.Request {
 			return testkit.Request{Path: testkit.Protected, Token: tok.AccessToken}
-		}, "revoked", ""},
+		}, "revoked"},
 		{"fresh route", func(s *brokenStore) *atomic.Bool { return &s.revoked }, func(tok ginfresh.Tokens) testkit.Request {
 			return testkit.Request{Method: http.MethodPost, Path: testkit.Sensitive, Token: tok.AccessToken}
-		}, "revoked", ""},
+		}, "revoked"},
 		{"logout", func(s *brokenStore) *atomic.Bool { return &s.revokeSession }, func(tok ginfresh.Tokens) testkit.Request {
 			return testkit.Request{Method: http.MethodPost, Path: "/auth/logout", Token: tok.RefreshToken}
-		}, "revoke session", ""},
+		}, "revoke session"},
 		{"logout with the access token", func(s *brokenStore) *atomic.Bool { return &s.revoked }, func(tok ginfresh.Tokens) testkit.Request {
 			return testkit.Request{Method: http.MethodPost, Path: "/auth/logout", Token: tok.AccessToken}
-		}, "revoked", ""},
+		}, "revoked"},
 		{"fresh-login with the access token", func(s *brokenStore) *atomic.Bool { return &s.revoked }, func(tok ginfresh.Tokens) testkit.Request {
 			return testkit.Request{Method: http.MethodPost, Path: "/auth/fresh-login", Token: tok.AccessToken, Body: testkit.Credentials("alice", "alice-pw")}
-		}, "revoked", ""},
+		}, "revoked"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			if tt.gap != "" {
-				t.Skip(tt.gap)
-			}
 			logs := &logRecorder{}
 			store := newBrokenStore()
 			s := testkit.NewServer(t, testkit.NewClock(), false, ginfresh.WithHMACKey(logKey), ginfresh.WithLogger(slog.New(logs)),
@@ -591,20 +587,15 @@ func TestLogoutRetryAfterStoreFailure(t *testing.T) {
 		name       string
 		applied    bool
 		revocation bool
-		access     bool   // log out with the access token, not the refresh token
-		gap        string // a known gap in the library: skip, saying why
+		access     bool // log out with the access token, not the refresh token
 	}{
-		{"refresh token, revocation failed", false, true, false, ""},
-		{"refresh token, answer lost", true, true, false, ""},
-		{"access token, revocation failed", false, true, true, ""},
-		{"access token, answer lost", true, false, true, ""},
-		{"access token, answer lost, access revocation", true, true, true,
-			""},
+		{"refresh token, revocation failed", false, true, false},
+		{"refresh token, answer lost", true, true, false},
+		{"access token, revocation failed", false, true, true},
+		{"access token, answer lost", true, false, true},
+		{"access token, answer lost, access revocation", true, true, true},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			if tt.gap != "" {
-				t.Skip(tt.gap)
-			}
 			store := &flakyStore{MemoryStore: ginfresh.NewMemoryStore()}
 			opts := []ginfresh.Option{ginfresh.WithHMACKey(logKey), ginfresh.WithStore(store)}
 			if tt.revocation {
