@@ -69,39 +69,59 @@ func BenchmarkRotate(b *testing.B) {
 	}
 }
 
-// BenchmarkBytesPerSession measures what a session costs Redis (INFO
-// memory's used_memory before and after 20 000 sessions, one per subject,
-// each refreshed once), with no User-Agent and with a typical one.
+// BenchmarkBytesPerSession measures what a session costs Redis: INFO
+// memory's used_memory before and after 20 000 sessions, each refreshed
+// once, with one session per user or four (a user's index of sessions is
+// shared), with no User-Agent and with a typical one.
 func BenchmarkBytesPerSession(b *testing.B) {
 	const n = 20_000
-	for _, ua := range []struct{ name, value string }{
-		{"no-user-agent", ""},
-		{"user-agent", "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"},
-	} {
-		b.Run(ua.name, func(b *testing.B) {
-			for b.Loop() {
-				srv := startServer(b)
-				c := client(b, srv.addr())
-				s := newStore(b, c, redisstore.WithoutLocalRevocations())
-				ctx := context.Background()
-				before := usedMemory(b, c)
-				now := time.Now()
-				for i := range n {
-					id := fmt.Sprintf("%022d", i)
-					sess := ginfresh.Session{ID: id, Subject: fmt.Sprintf("user%d@example.com", i), Started: now,
-						IdleUntil: now.Add(7 * 24 * time.Hour), Expires: now.Add(30 * 24 * time.Hour), UserAgent: ua.value, Address: "203.0.113.42"}
-					if err := s.CreateSession(ctx, sess, id+"-r0"); err != nil {
-						b.Fatal(err)
+	const chrome = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
+	for _, perUser := range []int{1, 4} {
+		for _, ua := range []struct{ name, value string }{{"no-user-agent", ""}, {"user-agent", chrome}} {
+			b.Run(fmt.Sprintf("%d-per-user/%s", perUser, ua.name), func(b *testing.B) {
+				for b.Loop() {
+					srv := startServer(b)
+					c := client(b, srv.addr())
+					s := newStore(b, c, redisstore.WithoutLocalRevocations())
+					ctx := context.Background()
+					before := usedMemory(b, c)
+					now := time.Now()
+					for i := range n {
+						id := fmt.Sprintf("%022d", i)
+						sess := ginfresh.Session{ID: id, Subject: fmt.Sprintf("user%d@example.com", i/perUser), Started: now,
+							IdleUntil: now.Add(7 * 24 * time.Hour), Expires: now.Add(30 * 24 * time.Hour), UserAgent: ua.value, Address: "203.0.113.42"}
+						if err := s.CreateSession(ctx, sess, id+"-r0"); err != nil {
+							b.Fatal(err)
+						}
+						if _, err := s.Rotate(ctx, ginfresh.Rotation{Session: id, Presented: id + "-r0", Next: id + "-r1", Now: now, IdleUntil: now.Add(7 * 24 * time.Hour)}); err != nil {
+							b.Fatal(err)
+						}
 					}
-					if _, err := s.Rotate(ctx, ginfresh.Rotation{Session: id, Presented: id + "-r0", Next: id + "-r1", Now: now, IdleUntil: now.Add(7 * 24 * time.Hour)}); err != nil {
-						b.Fatal(err)
-					}
+					b.ReportMetric(float64(usedMemory(b, c)-before)/n, "B/session")
+					b.ReportMetric(float64(recordSize(b, c)), "B/record")
+					srv.kill()
 				}
-				b.ReportMetric(float64(usedMemory(b, c)-before)/n, "B/session")
-				srv.kill()
-			}
-		})
+			})
+		}
 	}
+}
+
+// recordSize is the mean MEMORY USAGE of a hundred session records alone.
+func recordSize(b *testing.B, c *redis.Client) int64 {
+	ctx := context.Background()
+	keys, err := c.Keys(ctx, "*}f").Result()
+	if err != nil || len(keys) < 100 {
+		b.Fatalf("session records: %d, %v", len(keys), err)
+	}
+	var total int64
+	for _, k := range keys[:100] {
+		n, err := c.MemoryUsage(ctx, k).Result()
+		if err != nil {
+			b.Fatal(err)
+		}
+		total += n
+	}
+	return total / 100
 }
 
 func usedMemory(b *testing.B, c *redis.Client) int64 {

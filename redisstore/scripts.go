@@ -32,35 +32,46 @@ if redis.call('PTTL', KEYS[1]) < keep then redis.call('PEXPIRE', KEYS[1], math.m
 return 1
 `)
 
+// A session's record {S}f is a hash of one-letter fields, so that it stays
+// small (a listpack; a value over 64 bytes would make it a hash table):
+//
+//	s  digest of the subject     t  started (µs)    h  client address
+//	c  digest of the current refresh token          a0…a3  User-Agent, ≤ 64 bytes each
+//	p  digest of the one the last rotation retired
+//	l  last refresh              i  idle deadline   e  expiry
+//
+// The session's own ID is the key's hash tag's preimage: scripts that need
+// it get it as an argument.
+
 // createScript records a session, unless a revocation of its subject that
 // covers its start reached it while the login was in flight.
 //
-// KEYS {S}f, {S}r; ARGV sid, sub, cur, start (µs), idle, exp, ua, ip, now,
-// fence. Returns 1, 0 when revoked, -1 when late.
+// KEYS {S}f, {S}r; ARGV sub, cur, start (µs), idle, exp, address, now,
+// user agent chunks (0 to 4), fence. Returns 1, 0 when revoked, -1 when
+// late.
 var createScript = redis.NewScript(late + `
 local r = redis.call('GET', KEYS[2])
 if r then
 	local cut = string.match(r, '^%S+ %S+ (%S+)$')
-	if not cut or tonumber(ARGV[4]) <= tonumber(cut) then return 0 end
+	if not cut or tonumber(ARGV[3]) <= tonumber(cut) then return 0 end
 	redis.call('DEL', KEYS[2])
 end
 redis.call('DEL', KEYS[1])
-redis.call('HSET', KEYS[1], 'sid', ARGV[1], 'sub', ARGV[2], 'cur', ARGV[3], 'prev', '',
-	'start', ARGV[4], 'last', 0, 'idle', ARGV[5], 'exp', ARGV[6], 'ua', ARGV[7], 'ip', ARGV[8])
-redis.call('PEXPIRE', KEYS[1], math.max(math.min(tonumber(ARGV[5]), tonumber(ARGV[6])) - tonumber(ARGV[9]), 1))
+redis.call('HSET', KEYS[1], 's', ARGV[1], 'c', ARGV[2], 'p', '', 't', ARGV[3], 'l', 0, 'i', ARGV[4], 'e', ARGV[5], 'h', ARGV[6])
+for n = 8, #ARGV - 1 do redis.call('HSET', KEYS[1], 'a' .. (n - 8), ARGV[n]) end
+redis.call('PEXPIRE', KEYS[1], math.max(math.min(tonumber(ARGV[4]), tonumber(ARGV[5])) - tonumber(ARGV[7]), 1))
 return 1
 `)
 
-// revokeLua ends the session whose fields are f (idle, exp, sid at 2, 3,
-// 4) at now (ARGV[n]): a revocation mark that lives as long as the session
-// could have, the record gone, and the news published on the channel
-// (ARGV[c]) for every instance's local copy.
+// revokeLua ends a session at now: a revocation mark "until sid" that lives
+// as long as the session could have, the record gone, and the news
+// published on the channel for every instance's local copy.
 const revokeLua = `
-local function revoke(f, now, channel)
-	local untl = math.min(tonumber(f[2]), tonumber(f[3]))
-	redis.call('SET', KEYS[2], untl .. ' ' .. f[4], 'PX', math.max(untl - now, 1))
+local function revoke(idle, exp, sid, now, channel)
+	local untl = math.min(tonumber(idle), tonumber(exp))
+	redis.call('SET', KEYS[2], untl .. ' ' .. sid, 'PX', math.max(untl - now, 1))
 	redis.call('DEL', KEYS[1])
-	redis.call('PUBLISH', channel, 'r ' .. untl .. ' ' .. f[4])
+	redis.call('PUBLISH', channel, 'r ' .. untl .. ' ' .. sid)
 	return untl
 end
 `
@@ -68,34 +79,34 @@ end
 // rotateScript redeems a refresh token. The same call again (a client
 // retry) answers as the first did; a retired token revokes the session.
 //
-// KEYS {S}f, {S}r; ARGV presented, next, now, idleUntil, channel, fence.
-// Returns 1 rotated, 3 ended, -1 late, or for a replay the revocation
-// mark's end (a time, far above 3).
+// KEYS {S}f, {S}r; ARGV presented, next, now, idleUntil, sid, channel,
+// fence. Returns 1 rotated, 3 ended, -1 late, or for a replay the
+// revocation mark's end (a time, far above 3).
 var rotateScript = redis.NewScript(late + revokeLua + `
-local f = redis.call('HMGET', KEYS[1], 'cur', 'idle', 'exp', 'sid', 'prev')
+local f = redis.call('HMGET', KEYS[1], 'c', 'i', 'e', 'p')
 if not f[1] or f[1] == '' then return 3 end
 local now, exp = tonumber(ARGV[3]), tonumber(f[3])
 if now >= exp or now > tonumber(f[2]) then return 3 end
 if f[1] == ARGV[1] then
 	local idle = math.min(tonumber(ARGV[4]), exp)
-	redis.call('HSET', KEYS[1], 'cur', ARGV[2], 'prev', ARGV[1], 'last', ARGV[3], 'idle', idle)
+	redis.call('HSET', KEYS[1], 'c', ARGV[2], 'p', ARGV[1], 'l', ARGV[3], 'i', idle)
 	redis.call('PEXPIRE', KEYS[1], math.max(idle - now, 1))
 	return 1
 end
-if f[5] == ARGV[1] and f[1] == ARGV[2] then return 1 end
-return revoke(f, now, ARGV[5])
+if f[4] == ARGV[1] and f[1] == ARGV[2] then return 1 end
+return revoke(f[2], f[3], ARGV[5], now, ARGV[6])
 `)
 
 // revokeSessionScript ends a live session of the subject whose digest is
 // ARGV[1].
 //
-// KEYS {S}f, {S}r; ARGV sub, now, channel. Returns the revocation mark's
-// end, or 0 when the subject has no such live session.
+// KEYS {S}f, {S}r; ARGV sub, now, sid, channel. Returns the revocation
+// mark's end, or 0 when the subject has no such live session.
 var revokeSessionScript = redis.NewScript(revokeLua + `
-local f = redis.call('HMGET', KEYS[1], 'sub', 'idle', 'exp', 'sid')
+local f = redis.call('HMGET', KEYS[1], 's', 'i', 'e')
 local now = tonumber(ARGV[2])
 if not f[1] or f[1] ~= ARGV[1] or now >= tonumber(f[3]) or now > tonumber(f[2]) then return 0 end
-return revoke(f, now, ARGV[3])
+return revoke(f[2], f[3], ARGV[3], now, ARGV[4])
 `)
 
 // cutScript records a subject's cut (keeping the later of two) and returns
@@ -120,14 +131,14 @@ return redis.call('ZRANGE', KEYS[1], 0, -1, 'WITHSCORES')
 // KEYS {S}f, {S}r; ARGV cut (µs), until, now, sid, channel. Returns the
 // revocation mark's end when it ended a session, else 0.
 var memberScript = redis.NewScript(revokeLua + `
-local f = redis.call('HMGET', KEYS[1], 'start', 'idle', 'exp', 'sid')
+local f = redis.call('HMGET', KEYS[1], 't', 'i', 'e')
 local now = tonumber(ARGV[3])
 if not f[1] then
 	redis.call('SET', KEYS[2], ARGV[2] .. ' ' .. ARGV[4] .. ' ' .. ARGV[1], 'NX', 'PX', math.max(tonumber(ARGV[2]) - now, 1))
 	return 0
 end
 if tonumber(f[1]) > tonumber(ARGV[1]) then return 0 end
-return revoke(f, now, ARGV[5])
+return revoke(f[2], f[3], ARGV[4], now, ARGV[5])
 `)
 
 // heartbeatScript publishes on the node it runs on and answers its clock.

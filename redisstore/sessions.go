@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -27,9 +28,13 @@ func (s *Store) CreateSession(ctx context.Context, in ginfresh.Session, token st
 		return ginfresh.ErrTokenRevoked
 	}
 	keys := s.sessionKeys(in.ID)
-	res, err := createScript.Run(ctx, s.client, keys,
-		in.ID, digest(in.Subject), tokenDigest(token), us(in.Started), ms(in.IdleUntil), ms(in.Expires),
-		in.UserAgent, in.Address, ms(in.Started), s.fence(ctx, keys[0])).Int()
+	args := []any{digest(in.Subject), tokenDigest(token), us(in.Started), ms(in.IdleUntil), ms(in.Expires), in.Address, ms(in.Started)}
+	for ua := in.UserAgent; ua != ""; {
+		n := min(len(ua), 64)
+		args = append(args, ua[:n])
+		ua = ua[n:]
+	}
+	res, err := createScript.Run(ctx, s.client, keys, append(args, s.fence(ctx, keys[0]))...).Int()
 	switch {
 	case err != nil:
 		return wrap("create session", err)
@@ -57,7 +62,7 @@ func tokenDigest(id string) []byte {
 func (s *Store) Rotate(ctx context.Context, r ginfresh.Rotation) (ginfresh.RotateResult, error) {
 	keys := s.sessionKeys(r.Session)
 	res, err := rotateScript.Run(ctx, s.client, keys,
-		digest(r.Presented), digest(r.Next), ms(r.Now), ms(r.IdleUntil), s.channel(), s.fence(ctx, keys[0])).Int64()
+		digest(r.Presented), digest(r.Next), ms(r.Now), ms(r.IdleUntil), r.Session, s.channel(), s.fence(ctx, keys[0])).Int64()
 	switch {
 	case err != nil:
 		return 0, wrap("rotate", err)
@@ -77,7 +82,7 @@ func (s *Store) Rotate(ctx context.Context, r ginfresh.Rotation) (ginfresh.Rotat
 
 // RevokeSession implements ginfresh.Store.
 func (s *Store) RevokeSession(ctx context.Context, subject, id string, now time.Time) error {
-	until, err := revokeSessionScript.Run(ctx, s.client, s.sessionKeys(id), digest(subject), ms(now), s.channel()).Int64()
+	until, err := revokeSessionScript.Run(ctx, s.client, s.sessionKeys(id), digest(subject), ms(now), id, s.channel()).Int64()
 	if err != nil {
 		return wrap("revoke session", err)
 	}
@@ -158,7 +163,7 @@ func (s *Store) Sessions(ctx context.Context, subject string, now time.Time) ([]
 	cmds := make([]*redis.SliceCmd, len(ids))
 	_, err = s.client.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for i, id := range ids {
-			cmds[i] = p.HMGet(ctx, s.sessionKeys(id)[0], "sid", "sub", "start", "last", "idle", "exp", "ua", "ip")
+			cmds[i] = p.HMGet(ctx, s.sessionKeys(id)[0], "s", "t", "l", "i", "e", "h", "a0", "a1", "a2", "a3")
 		}
 		return nil
 	})
@@ -168,22 +173,29 @@ func (s *Store) Sessions(ctx context.Context, subject string, now time.Time) ([]
 	want := string(digest(subject))
 	nowMS := ms(now)
 	var out []ginfresh.Session
-	for _, cmd := range cmds {
+	for i, cmd := range cmds {
 		v := cmd.Val()
-		if len(v) != 8 || v[0] == nil || v[1] != want {
+		if len(v) != 10 || v[0] != want {
 			continue // ended, revoked, or never created
 		}
 		f := make([]int64, 4)
 		for i := range f {
-			f[i], _ = strconv.ParseInt(fmt.Sprint(v[2+i]), 10, 64)
+			f[i], _ = strconv.ParseInt(fmt.Sprint(v[1+i]), 10, 64)
 		}
 		if nowMS >= f[3] || nowMS > f[2] {
 			continue
 		}
+		var ua strings.Builder
+		for _, chunk := range v[6:] {
+			if s, ok := chunk.(string); ok {
+				ua.WriteString(s)
+			}
+		}
+		addr, _ := v[5].(string)
 		x := ginfresh.Session{
-			ID: fmt.Sprint(v[0]), Subject: subject, Started: time.UnixMicro(f[0]),
+			ID: ids[i], Subject: subject, Started: time.UnixMicro(f[0]),
 			IdleUntil: time.UnixMilli(f[2]), Expires: time.UnixMilli(f[3]),
-			UserAgent: fmt.Sprint(v[6]), Address: fmt.Sprint(v[7]),
+			UserAgent: ua.String(), Address: addr,
 		}
 		if f[1] > 0 {
 			x.Refreshed = time.UnixMilli(f[1])

@@ -261,16 +261,16 @@ func (s *Store) info(msg string, args ...any) {
 // digest as a hash tag and so share a cluster slot; different sessions
 // spread over the slots.
 //
-//	{S}f  hash    a session: sid, sub, cur, prev, start, last, idle, exp, ua, ip
-//	{S}r  string  a revoked session: "until sid cut" (until when to remember)
+//	{S}f  hash    a session (its fields are listed at createScript)
+//	{S}r  string  a revoked session: "until sid [cut]" (until when to remember)
 //	{U}u  zset    a subject's sessions: sid scored by the session's end
 //	{U}c  string  a subject's cut: sessions started at or before it are over
 //	c:K   hash    a login-throttle counter: n, reset
 //
-// S, U and K are the first 128 bits of SHA-256 in base64url. Session and
-// token IDs are random and travel openly in tokens, so the values keep
-// them (a listing needs the sid); subjects and throttle keys are stored
-// only as digests.
+// S, U and K are the first 128 bits of SHA-256 in base64url. Session IDs
+// are random and travel openly in tokens, so a subject's index and the
+// revocation marks keep them (a listing needs them); subjects, refresh
+// token IDs and throttle keys are stored only as digests.
 
 func digest(id string) []byte {
 	sum := sha256.Sum256([]byte(id))

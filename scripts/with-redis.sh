@@ -33,11 +33,15 @@ fi
 
 dir=$(mktemp -d)
 pids=()
-stop() {
+stop_servers() {
 	for pid in "${pids[@]}"; do
 		kill "$pid" 2>/dev/null || true
 		wait "$pid" 2>/dev/null || true
 	done
+	pids=()
+}
+stop() {
+	stop_servers
 	rm -rf "$dir"
 }
 trap stop EXIT
@@ -46,60 +50,79 @@ trap 'exit 130' INT TERM
 # free answers whether nothing listens on port.
 free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
-# serve NAME PORT [ARGS…] starts one server in $dir/NAME and waits for it.
+# serve NAME PORT [ARGS…] starts one server in $dir/NAME and waits for it;
+# it fails (and stops the server) when the server does not come up, as when
+# a port turns out to be taken.
 serve() {
 	local name=$1 port=$2
 	shift 2
+	rm -rf "${dir:?}/$name"
 	mkdir -p "$dir/$name"
 	redis-server --bind 127.0.0.1 --port "$port" --dir "$dir/$name" --save '' --appendonly no \
 		--protected-mode yes --daemonize no --logfile "$dir/$name/redis.log" "$@" &
-	pids+=($!)
+	local pid=$!
+	pids+=("$pid")
 	for _ in $(seq 1 100); do
 		if redis-cli -p "$port" ping >/dev/null 2>&1; then
 			return 0
 		fi
-		kill -0 "${pids[-1]}" 2>/dev/null || break
+		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.05
 	done
-	echo "with-redis: redis-server $name did not start; its log:" >&2
-	cat "$dir/$name/redis.log" >&2 || true
-	exit 1
+	kill "$pid" 2>/dev/null || true
+	return 1
 }
 
-# A base port with four free ports after it: the single server and three
-# cluster masters (each also uses port+10000 for the cluster bus).
-base=
-for _ in $(seq 1 50); do
+# start_all starts what is missing on ports from base: the single server on
+# base and three cluster masters on base+1…3 (each also uses port+10000 for
+# the cluster bus).
+start_all() {
+	local base=$1
+	if [[ -z "${GINFRESH_TEST_REDIS_ADDR:-}" ]]; then
+		serve single "$base" || return 1
+		single="127.0.0.1:$base"
+	fi
+	if [[ -z "${GINFRESH_TEST_REDIS_CLUSTER:-}" ]]; then
+		nodes=()
+		for i in 1 2 3; do
+			serve "node$i" $((base + i)) --cluster-enabled yes --cluster-config-file nodes.conf --cluster-node-timeout 5000 || return 1
+			nodes+=("127.0.0.1:$((base + i))")
+		done
+		redis-cli --cluster create "${nodes[@]}" --cluster-replicas 0 --cluster-yes >"$dir/cluster-create.log" 2>&1 || return 1
+		for _ in $(seq 1 100); do
+			local ok=1
+			for n in "${nodes[@]}"; do
+				redis-cli -p "${n##*:}" cluster info 2>/dev/null | grep -q 'cluster_state:ok' || ok=
+			done
+			[[ -n $ok ]] && return 0
+			sleep 0.1
+		done
+		return 1
+	fi
+}
+
+started=
+for _ in $(seq 1 10); do
 	p=$((20000 + RANDOM % 30000))
-	if free "$p" && free $((p + 1)) && free $((p + 2)) && free $((p + 3)) &&
-		free $((p + 10001)) && free $((p + 10002)) && free $((p + 10003)); then
-		base=$p
+	if ! free "$p" || ! free $((p + 1)) || ! free $((p + 2)) || ! free $((p + 3)) ||
+		! free $((p + 10001)) || ! free $((p + 10002)) || ! free $((p + 10003)); then
+		continue
+	fi
+	if start_all "$p"; then
+		started=1
 		break
 	fi
+	stop_servers # a port was taken after all: start over elsewhere
 done
-[[ -n $base ]] || { echo "with-redis: no free ports" >&2; exit 1; }
-
-if [[ -z "${GINFRESH_TEST_REDIS_ADDR:-}" ]]; then
-	serve single "$base"
-	export GINFRESH_TEST_REDIS_ADDR="127.0.0.1:$base"
+if [[ -z $started ]]; then
+	echo "with-redis: could not start the Redis servers; the last logs:" >&2
+	tail -n 5 "$dir"/*/redis.log "$dir/cluster-create.log" >&2 2>/dev/null || true
+	exit 1
+fi
+if [[ -n "${single:-}" ]]; then
+	export GINFRESH_TEST_REDIS_ADDR="$single"
 fi
 if [[ -z "${GINFRESH_TEST_REDIS_CLUSTER:-}" ]]; then
-	nodes=()
-	for i in 1 2 3; do
-		serve "node$i" $((base + i)) --cluster-enabled yes --cluster-config-file nodes.conf --cluster-node-timeout 5000
-		nodes+=("127.0.0.1:$((base + i))")
-	done
-	redis-cli --cluster create "${nodes[@]}" --cluster-replicas 0 --cluster-yes >"$dir/cluster-create.log" 2>&1 ||
-		{ cat "$dir/cluster-create.log" >&2; exit 1; }
-	for _ in $(seq 1 100); do
-		ok=1
-		for n in "${nodes[@]}"; do
-			redis-cli -p "${n##*:}" cluster info 2>/dev/null | grep -q 'cluster_state:ok' || ok=
-		done
-		[[ -n $ok ]] && break
-		sleep 0.1
-	done
-	[[ -n $ok ]] || { echo "with-redis: the cluster did not come up" >&2; exit 1; }
 	GINFRESH_TEST_REDIS_CLUSTER=$(IFS=,; echo "${nodes[*]}")
 	export GINFRESH_TEST_REDIS_CLUSTER
 fi
