@@ -18,7 +18,7 @@ import (
 // without a guard stays public even when the client sends a bad token.
 func (a *Auth) Middleware() gin.HandlerFunc {
 	return func(c *gin.Context) {
-		p, err := a.present(c, Access, false)
+		p, err := a.read(c, Access, false)
 		switch {
 		case err != nil:
 			c.Set(errKey{}, &verifyFailure{owner: a, err: err, from: p.from})

@@ -123,6 +123,11 @@ func (a *Auth) present(c *gin.Context, k Kind, endpoint bool) (presented, error)
 			return p, err
 		}
 	}
+	return a.read(c, k, endpoint)
+}
+
+// read is present without the middleware's verdict: the middleware itself.
+func (a *Auth) read(c *gin.Context, k Kind, endpoint bool) (presented, error) {
 	r := c.Request
 	token, from, err := a.source(r, k)
 	if err != nil || from == 0 {
