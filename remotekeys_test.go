@@ -3,6 +3,7 @@ package ginfresh_test
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/rsa"
 	"encoding/base64"
@@ -660,5 +661,61 @@ func TestRemoteKeySetConcurrent(t *testing.T) {
 	}
 	if n := ks.hits.Load(); n < 2 || n > 21 {
 		t.Fatalf("%d fetches, want more than one and at most one per interval", n)
+	}
+}
+
+// A fetch that withdraws a kid, or binds it to other material or another
+// algorithm, must empty the token cache (tokens verified with the old key
+// would otherwise outlive it there); an unchanged set must not, or every
+// fetch would. Each fetch builds new *Key values, and configured HMAC
+// secrets have no Equal method, so both are compared by content.
+func TestRemoteDropsKey(t *testing.T) {
+	must := func(k *ginfresh.Key, err error) *ginfresh.Key {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return k
+	}
+	secret := []byte("remote-test-key-0123456789-0123456789")
+	hmac1 := must(ginfresh.NewHMACKey("h", ginfresh.HS256, secret))
+	hmac2 := must(ginfresh.NewHMACKey("h", ginfresh.HS256, secret))
+	hmacOther := must(ginfresh.NewHMACKey("h", ginfresh.HS256, []byte("another-test-key-0123456789-01234567")))
+	edPub, _, _ := ed25519.GenerateKey(rand.Reader)
+	otherPub, _, _ := ed25519.GenerateKey(rand.Reader)
+	ed := must(ginfresh.NewVerificationKey("e", ginfresh.EdDSA, edPub))
+	edAgain := must(ginfresh.NewVerificationKey("e", ginfresh.EdDSA, edPub))
+	edOther := must(ginfresh.NewVerificationKey("e", ginfresh.EdDSA, otherPub))
+	rsaKey, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs := must(ginfresh.NewVerificationKey("r", ginfresh.RS256, rsaKey.Public()))
+	ps := must(ginfresh.NewVerificationKey("r", ginfresh.PS256, rsaKey.Public()))
+
+	for _, tt := range []struct {
+		name       string
+		prev, next []*ginfresh.Key
+		want       bool
+	}{
+		{"the same configured key", []*ginfresh.Key{hmac1}, []*ginfresh.Key{hmac1}, false},
+		{"the same secret under the same kid", []*ginfresh.Key{hmac1}, []*ginfresh.Key{hmac2}, false},
+		{"another secret under the kid", []*ginfresh.Key{hmac1}, []*ginfresh.Key{hmacOther}, true},
+		{"a fetched key fetched again", []*ginfresh.Key{hmac1, ed}, []*ginfresh.Key{hmac1, edAgain}, false},
+		{"a key added", []*ginfresh.Key{hmac1}, []*ginfresh.Key{hmac1, ed}, false},
+		{"a key withdrawn", []*ginfresh.Key{hmac1, ed}, []*ginfresh.Key{hmac1}, true},
+		{"the kid bound to other material", []*ginfresh.Key{ed}, []*ginfresh.Key{edOther}, true},
+		{"the kid bound to another algorithm", []*ginfresh.Key{rs}, []*ginfresh.Key{ps}, true},
+		{"a secret's kid now a public key", []*ginfresh.Key{hmac1}, []*ginfresh.Key{must(ginfresh.NewVerificationKey("h", ginfresh.EdDSA, edPub))}, true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := ginfresh.DropsKey(tt.prev, tt.next)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got != tt.want {
+				t.Fatalf("dropsKey = %v, want %v", got, tt.want)
+			}
+		})
 	}
 }
