@@ -1,13 +1,11 @@
 module github.com/ginfresh/ginfresh/bench
 
-go 1.25.0
-
-replace github.com/ginfresh/ginfresh => ../
+go 1.26.0
 
 require (
 	github.com/appleboy/gin-jwt/v3 v3.5.1
 	github.com/gin-gonic/gin v1.12.0
-	github.com/ginfresh/ginfresh v0.0.0
+	github.com/ginfresh/ginfresh v1.0.0
 	github.com/golang-jwt/jwt/v5 v5.3.1
 )
 

@@ -6,8 +6,8 @@ require (
 	github.com/chromedp/cdproto v0.159.0
 	github.com/chromedp/chromedp v0.23.0
 	github.com/gin-gonic/gin v1.12.0
-	github.com/ginfresh/ginfresh v0.0.0
-	github.com/ginfresh/ginfresh/example v0.0.0
+	github.com/ginfresh/ginfresh v1.0.0
+	github.com/ginfresh/ginfresh/example v1.0.0
 	github.com/pquerna/otp v1.5.0
 )
 
@@ -45,12 +45,3 @@ require (
 	golang.org/x/text v0.34.0 // indirect
 	google.golang.org/protobuf v1.36.10 // indirect
 )
-
-replace (
-	github.com/ginfresh/ginfresh => ../
-	github.com/ginfresh/ginfresh/example => ../example
-)
-
-replace github.com/ginfresh/ginfresh/redisstore => ../redisstore
-
-replace github.com/ginfresh/ginfresh/paseto => ../paseto

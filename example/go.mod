@@ -4,9 +4,9 @@ go 1.26.0
 
 require (
 	github.com/gin-gonic/gin v1.12.0
-	github.com/ginfresh/ginfresh v0.0.0
-	github.com/ginfresh/ginfresh/paseto v0.0.0
-	github.com/ginfresh/ginfresh/redisstore v0.0.0
+	github.com/ginfresh/ginfresh v1.0.0
+	github.com/ginfresh/ginfresh/paseto v1.0.0
+	github.com/ginfresh/ginfresh/redisstore v1.0.0
 	github.com/redis/go-redis/v9 v9.23.0
 	github.com/stretchr/testify v1.12.1
 	golang.org/x/crypto v0.48.0
@@ -61,9 +61,3 @@ require (
 	modernc.org/memory v1.12.1 // indirect
 	modernc.org/sqlite v1.62.0 // indirect
 )
-
-replace github.com/ginfresh/ginfresh => ../
-
-replace github.com/ginfresh/ginfresh/redisstore => ../redisstore
-
-replace github.com/ginfresh/ginfresh/paseto => ../paseto

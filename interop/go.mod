@@ -4,8 +4,8 @@ go 1.26.0
 
 require (
 	github.com/gin-gonic/gin v1.12.0
-	github.com/ginfresh/ginfresh v0.0.0
-	github.com/ginfresh/ginfresh/paseto v0.0.0
+	github.com/ginfresh/ginfresh v1.0.0
+	github.com/ginfresh/ginfresh/paseto v1.0.0
 )
 
 require (
@@ -41,9 +41,4 @@ require (
 	golang.org/x/sys v0.41.0 // indirect
 	golang.org/x/text v0.34.0 // indirect
 	google.golang.org/protobuf v1.36.10 // indirect
-)
-
-replace (
-	github.com/ginfresh/ginfresh => ../
-	github.com/ginfresh/ginfresh/paseto => ../paseto
 )

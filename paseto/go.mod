@@ -1,11 +1,11 @@
 module github.com/ginfresh/ginfresh/paseto
 
-go 1.25.0
+go 1.26.0
 
 require (
 	aidanwoods.dev/go-paseto v1.6.0
 	github.com/gin-gonic/gin v1.12.0
-	github.com/ginfresh/ginfresh v0.0.0
+	github.com/ginfresh/ginfresh v1.0.0
 	github.com/stretchr/testify v1.12.1
 	golang.org/x/crypto v0.48.0
 )
@@ -43,5 +43,3 @@ require (
 	golang.org/x/text v0.34.0 // indirect
 	google.golang.org/protobuf v1.36.10 // indirect
 )
-
-replace github.com/ginfresh/ginfresh => ../

@@ -3,7 +3,7 @@ module github.com/ginfresh/ginfresh/sqlstore
 go 1.26.0
 
 require (
-	github.com/ginfresh/ginfresh v0.0.0
+	github.com/ginfresh/ginfresh v1.0.0
 	github.com/jackc/pgx/v5 v5.13.0
 	modernc.org/sqlite v1.62.0
 )
@@ -52,5 +52,3 @@ require (
 	modernc.org/mathutil v1.7.1 // indirect
 	modernc.org/memory v1.12.1 // indirect
 )
-
-replace github.com/ginfresh/ginfresh => ../
