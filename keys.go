@@ -182,6 +182,8 @@ func checkPrivate(private crypto.Signer) error {
 			return fmt.Errorf("%w: RSA private key is nil", ErrInvalidKey)
 		}
 	case *ecdsa.PrivateKey:
+		// Reading D for nil only: Bytes would panic on such a key.
+		//lint:ignore SA1019 a nil check, not a use of the raw value
 		if p == nil || p.D == nil {
 			return fmt.Errorf("%w: ECDSA private key is empty", ErrInvalidKey)
 		}
@@ -216,6 +218,8 @@ func checkKeyType(alg Algorithm, public crypto.PublicKey) error {
 		if !ok {
 			return fmt.Errorf("%w: %s needs an ECDSA key, got %T", ErrInvalidKey, alg, public)
 		}
+		// Reading X and Y for nil only: Bytes would panic on such a key.
+		//lint:ignore SA1019 a nil check, not a use of the raw coordinates
 		if k == nil || k.Curve == nil || k.X == nil || k.Y == nil {
 			return fmt.Errorf("%w: ECDSA key is empty", ErrInvalidKey)
 		}

@@ -41,10 +41,10 @@ var (
 // memShard is one lock's worth of records of one kind, and the queue of
 // their deadlines.
 type memShard[T any] struct {
-	mu   sync.RWMutex
-	m    map[string]T
-	due  deadlines
-	_pad [40]byte // keep shards on separate cache lines
+	mu  sync.RWMutex
+	m   map[string]T
+	due deadlines
+	_   [40]byte // keep shards on separate cache lines
 }
 
 type memSession struct {
