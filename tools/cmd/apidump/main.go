@@ -14,6 +14,7 @@ import (
 	"flag"
 	"fmt"
 	"go/ast"
+	"go/build"
 	"go/parser"
 	"go/token"
 	"go/types"
@@ -87,27 +88,34 @@ func module(dir, path string) ([]string, error) {
 }
 
 func pkg(dir, path string) ([]string, error) {
-	fset := token.NewFileSet()
-	pkgs, err := parser.ParseDir(fset, dir, func(fi fs.FileInfo) bool { return !strings.HasSuffix(fi.Name(), "_test.go") }, 0)
+	var lines []string
+	// go/build picks the files a build of this platform compiles, build
+	// tags considered; tests are not API.
+	bp, err := build.ImportDir(dir, 0)
+	if _, none := err.(*build.NoGoError); none {
+		return nil, nil
+	}
 	if err != nil {
 		return nil, err
 	}
-	var lines []string
-	for name, p := range pkgs {
-		if name == "main" {
-			continue
+	if bp.Name == "main" {
+		return nil, nil
+	}
+	add := func(format string, args ...any) {
+		lines = append(lines, "pkg "+path+", "+fmt.Sprintf(format, args...))
+	}
+	fset := token.NewFileSet()
+	for _, name := range bp.GoFiles {
+		f, err := parser.ParseFile(fset, filepath.Join(dir, name), nil, 0)
+		if err != nil {
+			return nil, err
 		}
-		add := func(format string, args ...any) {
-			lines = append(lines, "pkg "+path+", "+fmt.Sprintf(format, args...))
-		}
-		for _, f := range p.Files {
-			for _, decl := range f.Decls {
-				switch d := decl.(type) {
-				case *ast.FuncDecl:
-					funcDecl(d, add)
-				case *ast.GenDecl:
-					genDecl(d, add)
-				}
+		for _, decl := range f.Decls {
+			switch d := decl.(type) {
+			case *ast.FuncDecl:
+				funcDecl(d, add)
+			case *ast.GenDecl:
+				genDecl(d, add)
 			}
 		}
 	}
