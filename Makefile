@@ -1,19 +1,19 @@
 # Every module of the repository: the library and its nested modules.
-MODULES := $(shell find . -name go.mod -not -path './bin/*' -not -path '*/testdata/*' -exec dirname {} \; | sort)
+MODULES := $(shell find . -name go.mod -not -path './bin/*' -not -path '*/testdata/*' -not -path '*/node_modules/*' -exec dirname {} \; | sort)
 
 .DEFAULT_GOAL := help
 
 .PHONY: help
 help: ## List the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  %-9s %s\n", $$1, $$2}'
 
 .PHONY: run
 run: ## Run the example server on PORT (default 8000)
 	cd example && go run .
 
 .PHONY: test
-test: ## Vet and test every module with the race detector (and a throwaway redis-server)
-	@scripts/with-redis.sh sh -ec 'for m in $(MODULES); do \
+test: ## Vet and test every module with -race (with throwaway Redis and PostgreSQL servers)
+	@scripts/with-redis.sh scripts/with-postgres.sh sh -ec 'for m in $(MODULES); do \
 		echo "== $$m"; \
 		(cd $$m && go vet ./... && go test -race -count=1 ./...); \
 	done'
@@ -26,24 +26,41 @@ $(STATICCHECK):
 	GOBIN=$(dir $(STATICCHECK)) go install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 
 .PHONY: lint
-lint: $(STATICCHECK) ## Run go vet and staticcheck on every module
+lint: $(STATICCHECK) ## Run gofmt, go vet and staticcheck on every module
+	@test -z "$$(gofmt -l .)" || { gofmt -l .; echo "gofmt: the files above need formatting"; exit 1; }
 	@set -e; for m in $(MODULES); do \
 		echo "== $$m"; \
 		(cd $$m && go vet ./... && $(STATICCHECK) ./...); \
 	done
 
 # One fuzz target per run: go test -fuzz takes a single target. Every
-# module's top-level package is searched for them.
+# package of every module is searched for them.
 FUZZTIME ?= 30s
 
 .PHONY: fuzz
-fuzz: ## Fuzz each parser of untrusted input, in every module, for FUZZTIME (default 30s)
+fuzz: ## Fuzz each parser of untrusted input, in every package of every module, for FUZZTIME (default 30s)
 	@set -e; for m in $(MODULES); do \
-		for t in $$(cd $$m && grep -ho '^func Fuzz[A-Za-z0-9_]*' *_test.go 2>/dev/null | cut -c6- | sort); do \
-			echo "== $$m $$t"; \
-			(cd $$m && go test -run='^$$' -fuzz="^$$t\$$" -fuzztime=$(FUZZTIME) .); \
+		for d in $$(cd $$m && go list -f '{{.Dir}}' ./...); do \
+			for t in $$(grep -ho '^func Fuzz[A-Za-z0-9_]*' $$d/*_test.go 2>/dev/null | cut -c6- | sort); do \
+				echo "== $$d $$t"; \
+				(cd $$d && go test -run='^$$' -fuzz="^$$t\$$" -fuzztime=$(FUZZTIME) .); \
+			done; \
 		done; \
 	done
+
+.PHONY: api
+api: ## Record every exported name of the published modules in api/
+	cd tools && go run ./cmd/apidump -root ..
+
+.PHONY: api-check
+api-check: ## Fail when the exported API differs from api/ (make api records a change)
+	@tmp=$$(mktemp -d); trap 'rm -rf $$tmp' EXIT; \
+	(cd tools && go run ./cmd/apidump -root .. -o $$tmp) && \
+	diff -ru api $$tmp || { echo "the API changed: review it, then run make api and commit api/"; exit 1; }
+
+.PHONY: modcheck
+modcheck: ## Build each nested module as a user would fetch it (GOWORK=off, siblings from a proxy)
+	cd tools && go run ./cmd/modcheck -root ..
 
 .PHONY: bench
 bench: ## Benchmark against gin-jwt and golang-jwt, then the library (benchstat medians; COUNT=8)

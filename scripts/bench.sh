@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # Runs the benchmarks and summarises them with benchstat (medians of COUNT
 # runs, default 8), then prints ginfresh's per-request overhead against its
-# peers. Usage: scripts/bench.sh [peers|root|all]   (default: all)
-#   peers  the bench module: bare route, ginfresh, gin-jwt, golang-jwt
-#   root   the library's own benchmarks
+# peers. Usage: scripts/bench.sh [peers|root|all|compare REF]   (default: all)
+#   peers        the bench module: bare route, ginfresh, gin-jwt, golang-jwt,
+#                and refresh with rotation against gin-jwt's
+#   root         the library's own benchmarks
+#   compare REF  the bench module's route benchmarks of git revision REF and
+#                of the working tree, run in turns COUNT times, side by side
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -48,7 +51,25 @@ run_peers() {
 			printf "  first sight / ParseWithClaims  %.2f  [<= 1]\n", first / parse
 			printf "  first sight / gin-jwt          %.2f  [< 1]\n", first / ginjwt
 			printf "  repeat sight / gin-jwt         %.3f [<= 0.1]\n", repeat / ginjwt
+			printf "  refresh: ginfresh / gin-jwt    %.2f  [<= 1]  (%.0f ns vs %.0f ns, %d vs %d allocs)\n", v[t, "Refresh/ginfresh"] / v[t, "Refresh/gin-jwt"], v[t, "Refresh/ginfresh"] * 1e9, v[t, "Refresh/gin-jwt"] * 1e9, v[a, "Refresh/ginfresh"], v[a, "Refresh/gin-jwt"]
 		}'
+}
+
+# compare REF: the route benchmarks of REF and of the working tree, in
+# turns, so both see the same machine load; benchstat compares them.
+run_compare() {
+	local ref=$1 old
+	old=$(mktemp -d)
+	trap 'git worktree remove --force "$old" >/dev/null 2>&1 || rm -rf "$old"' RETURN
+	git worktree add --detach "$old" "$ref" >/dev/null
+	: >bin/bench-old.txt
+	: >bin/bench-new.txt
+	for i in $(seq "$count"); do
+		echo "round $i of $count" >&2
+		(cd "$old/bench" && go test -run '^$' -bench 'Route' -benchmem -count 1 -benchtime "$benchtime" .) >>bin/bench-old.txt
+		(cd bench && go test -run '^$' -bench 'Route' -benchmem -count 1 -benchtime "$benchtime" .) >>bin/bench-new.txt
+	done
+	"$benchstat" "$ref"=bin/bench-old.txt working-tree=bin/bench-new.txt
 }
 
 run_root() {
@@ -61,5 +82,6 @@ case $what in
 peers) run_peers ;;
 root) run_root ;;
 all) run_peers; echo; run_root ;;
-*) echo "usage: $0 [peers|root|all]" >&2; exit 2 ;;
+compare) run_compare "${2:?usage: $0 compare REF}" ;;
+*) echo "usage: $0 [peers|root|all|compare REF]" >&2; exit 2 ;;
 esac
