@@ -62,6 +62,10 @@ api-check: ## Fail when the exported API differs from api/ (make api records a c
 modcheck: ## Build each nested module as a user would fetch it (GOWORK=off, siblings from a proxy)
 	cd tools && go run ./cmd/modcheck -root ..
 
+.PHONY: tidy
+tidy: ## go mod tidy every module (siblings replaced by their directories for the moment of the tidy)
+	scripts/tidy.sh
+
 .PHONY: bench
 bench: ## Benchmark against gin-jwt and golang-jwt, then the library (benchstat medians; COUNT=8)
 	scripts/bench.sh
