@@ -164,7 +164,7 @@ func TestGracefulShutdown(t *testing.T) {
 // is revoked by it. Clients whose instance is gone try the other with the
 // same token.
 func TestStopOneOfTwoInstances(t *testing.T) {
-	addr := redisEnv(t, "GINFRESH_TEST_REDIS_ADDR")
+	addr := serverEnv(t, "GINFRESH_TEST_REDIS_ADDR")
 	url := "REDIS_URL=redis://" + addr + "/0"
 	a, b := start(t, url), start(t, url)
 	const clients = 40

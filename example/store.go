@@ -11,18 +11,28 @@ import (
 
 	"github.com/ginfresh/ginfresh"
 	"github.com/ginfresh/ginfresh/redisstore"
+	"github.com/ginfresh/ginfresh/sqlstore"
 )
 
 // storeOption keeps sessions in process memory (ginfresh's default) unless
-// the environment names a shared store: REDIS_URL (one Redis), or
-// REDIS_CLUSTER (a Redis Cluster, as host:port,host:port,…). Every
-// instance started with the same store and GINFRESH_SECRET is one API.
-// The function it returns closes the store and its client.
+// the environment names a store: REDIS_URL (one Redis), REDIS_CLUSTER (a
+// Redis Cluster, as host:port,host:port,…) or DATABASE_URL (PostgreSQL as
+// postgres://…, or a SQLite file as sqlite:path). Every instance started
+// with the same store and GINFRESH_SECRET is one API. The function it
+// returns closes the store and its client.
 func storeOption(ctx context.Context, getenv func(string) string, logf func(string, ...any)) (ginfresh.Option, func(), error) {
-	url, nodes := getenv("REDIS_URL"), getenv("REDIS_CLUSTER")
+	url, nodes, database := getenv("REDIS_URL"), getenv("REDIS_CLUSTER"), getenv("DATABASE_URL")
+	set := 0
+	for _, v := range []string{url, nodes, database} {
+		if v != "" {
+			set++
+		}
+	}
 	switch {
-	case url != "" && nodes != "":
-		return nil, nil, errors.New("set REDIS_URL or REDIS_CLUSTER, not both")
+	case set > 1:
+		return nil, nil, errors.New("set one of REDIS_URL, REDIS_CLUSTER and DATABASE_URL, not several")
+	case database != "":
+		return sqlOption(ctx, database, logf)
 	case url != "":
 		opt, err := redis.ParseURL(url)
 		if err != nil {
@@ -37,6 +47,24 @@ func storeOption(ctx context.Context, getenv func(string) string, logf func(stri
 		return redisOption(ctx, c, "cluster "+nodes, logf)
 	}
 	return nil, func() {}, nil
+}
+
+// sqlOption opens the database, creates or upgrades the tables, and puts a
+// store over it.
+func sqlOption(ctx context.Context, url string, logf func(string, ...any)) (ginfresh.Option, func(), error) {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	// sqlstore's errors name the scheme, never the URL and its password.
+	store, err := sqlstore.Open(ctx, url)
+	if err != nil {
+		return nil, nil, fmt.Errorf("DATABASE_URL: %w", err)
+	}
+	if err := store.Migrate(ctx); err != nil {
+		_ = store.Close()
+		return nil, nil, fmt.Errorf("DATABASE_URL: %w", err)
+	}
+	logf("sessions are kept in %v", store.Dialect())
+	return ginfresh.WithStore(store), func() { _ = store.Close() }, nil
 }
 
 // redisOption checks that Redis answers and puts a store over it.
