@@ -1,5 +1,5 @@
 // Package redisstore keeps ginfresh sessions, revocations and login-throttle
-// counters in Redis or Valkey, on one server or a Redis Cluster, so that
+// counters in Redis, on one server or a Redis Cluster, so that
 // every instance behind a load balancer sees one truth: a refresh token
 // rotated on one instance is a replay on all of them, and a logout on one
 // is a logout everywhere.
@@ -80,6 +80,6 @@
 // honours it. Failures (connection refused, timeouts, a cancelled context)
 // are returned as errors, never as success; ginfresh answers them with 503.
 //
-// The store uses plain commands and Lua, nothing from Redis Stack, so it
-// suits Redis 6.2 or later and Valkey.
+// The store uses plain commands and Lua, nothing from Redis Stack; its
+// tests run against Redis 7.0, one server and a three-master cluster.
 package redisstore

@@ -18,7 +18,7 @@ import (
 )
 
 // Store keeps ginfresh sessions, revocations and login-throttle counters in
-// Redis or Valkey, on one server or a Redis Cluster. It implements
+// Redis, on one server or a Redis Cluster. It implements
 // ginfresh.Store and ginfresh.Counter; close it with Close. Safe for
 // concurrent use.
 type Store struct {
