@@ -70,6 +70,10 @@ tidy: ## go mod tidy every module (siblings replaced by their directories for th
 bench: ## Benchmark against gin-jwt and golang-jwt, then the library (benchstat medians; COUNT=8)
 	scripts/bench.sh
 
+.PHONY: bench-stores
+bench-stores: ## Rotation and revocation lookups in every store side by side (throwaway Redis and PostgreSQL; COUNT=8)
+	scripts/with-redis.sh scripts/with-postgres.sh scripts/bench.sh stores
+
 .PHONY: load
 load: ## Drive the example's public and protected routes with wrk (STORE=memory|redis|redis-cluster DURATION=10 ROUNDS=3)
 	@if [ "$${STORE:-memory}" = memory ]; then scripts/load.sh; else scripts/with-redis.sh scripts/load.sh; fi

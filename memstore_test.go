@@ -242,6 +242,51 @@ func BenchmarkMemoryStoreExpiry(b *testing.B) {
 	b.ReportMetric(float64(lat[len(lat)*999/1000].Nanoseconds()), "p99.9-ns")
 }
 
+// BenchmarkMemoryStoreRotate and BenchmarkMemoryStoreRevoked match the
+// Redis and SQL stores' BenchmarkRotate and BenchmarkRevoked, so that
+// `make bench-stores` set the stores side by side.
+func BenchmarkMemoryStoreRotate(b *testing.B) {
+	ctx := context.Background()
+	s := ginfresh.NewMemoryStore()
+	now := time.Now()
+	in := ginfresh.Session{ID: "s", Subject: "alice", Started: now, IdleUntil: now.Add(time.Hour), Expires: now.Add(24 * time.Hour)}
+	if err := s.CreateSession(ctx, in, "t0"); err != nil {
+		b.Fatal(err)
+	}
+	i := 0
+	b.ReportAllocs()
+	for b.Loop() {
+		res, err := s.Rotate(ctx, ginfresh.Rotation{Session: "s", Presented: "t" + strconv.Itoa(i), Next: "t" + strconv.Itoa(i+1), Now: now, IdleUntil: now.Add(time.Hour)})
+		if err != nil || res != ginfresh.Rotated {
+			b.Fatal(res, err)
+		}
+		i++
+	}
+}
+
+func BenchmarkMemoryStoreRevoked(b *testing.B) {
+	ctx := context.Background()
+	s := ginfresh.NewMemoryStore()
+	now := time.Now()
+	ids := make([]string, 10_000)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("%022d", i)
+		in := ginfresh.Session{ID: ids[i], Subject: "user-" + strconv.Itoa(i), Started: now, IdleUntil: now.Add(time.Hour), Expires: now.Add(24 * time.Hour)}
+		if err := s.CreateSession(ctx, in, "t-"+ids[i]); err != nil {
+			b.Fatal(err)
+		}
+	}
+	i := 0
+	b.ReportAllocs()
+	for b.Loop() {
+		revoked, err := s.Revoked(ctx, ids[i%len(ids)], now)
+		if err != nil || revoked {
+			b.Fatal(revoked, err)
+		}
+		i++
+	}
+}
+
 // BenchmarkMemoryStoreBytesPerSession reports the live heap a session
 // takes in the memory store, subjects shared two sessions each, with a
 // browser's User-Agent and an address: one session an iteration, the heap

@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
 # Runs the benchmarks and summarises them with benchstat (medians of COUNT
 # runs, default 8), then prints ginfresh's per-request overhead against its
-# peers. Usage: scripts/bench.sh [peers|root|all|compare REF]   (default: all)
+# peers. Usage: scripts/bench.sh [peers|root|stores|all|compare REF]   (default: all)
 #   peers        the bench module: bare route, ginfresh, gin-jwt, golang-jwt,
 #                and refresh with rotation against gin-jwt's
 #   root         the library's own benchmarks
+#   stores       a refresh's rotation and an access check's revocation lookup
+#                in every store, side by side: memory, Redis, PostgreSQL and
+#                SQLite (run it under scripts/with-redis.sh and
+#                scripts/with-postgres.sh, as make bench-stores does)
 #   compare REF  the bench module's route benchmarks of git revision REF and
 #                of the working tree, run in turns COUNT times, side by side
 set -euo pipefail
@@ -77,11 +81,26 @@ run_root() {
 	"$benchstat" root=bin/bench-root.txt
 }
 
+# stores: each store's Rotate and Revoked benchmarks, renamed to one
+# scheme (Rotate/STORE, Revoked/STORE) so that benchstat lists them together.
+run_stores() {
+	local bench=(-run '^$' -benchmem -count "$count" -benchtime "$benchtime")
+	{
+		go test "${bench[@]}" -bench '^BenchmarkMemoryStore(Rotate|Revoked)$' . |
+			sed -E 's/^BenchmarkMemoryStore(Rotate|Revoked)-/Benchmark\1\/memory-/'
+		(cd redisstore && go test "${bench[@]}" -bench '^Benchmark(Rotate|Revoked)$' .) |
+			sed -E 's/^BenchmarkRotate-/BenchmarkRotate\/redis-/; s/^BenchmarkRevoked\//BenchmarkRevoked\/redis-/'
+		(cd sqlstore && go test "${bench[@]}" -bench '^Benchmark(Rotate|Revoked)$' .)
+	} > bin/bench-stores.txt
+	"$benchstat" stores=bin/bench-stores.txt
+}
+
 mkdir -p bin
 case $what in
 peers) run_peers ;;
 root) run_root ;;
+stores) run_stores ;;
 all) run_peers; echo; run_root ;;
 compare) run_compare "${2:?usage: $0 compare REF}" ;;
-*) echo "usage: $0 [peers|root|all|compare REF]" >&2; exit 2 ;;
+*) echo "usage: $0 [peers|root|stores|all|compare REF]" >&2; exit 2 ;;
 esac
