@@ -110,6 +110,7 @@ import (
 type Auth struct {
 	format       Format
 	store        Store
+	localRevoker LocalRevoker // the store, when it can answer from memory
 	storeTimeout time.Duration
 	authenticate Authenticator
 	refreshHook  RefreshHook
@@ -208,6 +209,7 @@ func New(opts ...Option) (*Auth, error) {
 	if a.store == nil {
 		a.store = NewMemoryStore()
 	}
+	a.localRevoker, _ = a.store.(LocalRevoker)
 	a.errors = newErrorTable(cmp.Or(c.realm, "api"))
 	a.throttle = newThrottle(c.throttle, c.noThrottle, a.store, a.format, a.now, a.storeTimeout, a.log)
 	return a, nil

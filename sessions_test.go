@@ -399,3 +399,47 @@ func TestLogoutRetry(t *testing.T) {
 		})
 	}
 }
+
+// localStore answers RevokedLocally as told, and counts the calls that
+// reach Revoked and whether they came with a deadline.
+type localStore struct {
+	*ginfresh.MemoryStore
+	sure          atomic.Bool
+	calls, timed  atomic.Int32
+	revokedAnswer atomic.Bool // what RevokedLocally says when sure
+}
+
+func (s *localStore) RevokedLocally(string, time.Time) (revoked, sure bool) {
+	return s.revokedAnswer.Load(), s.sure.Load()
+}
+
+func (s *localStore) Revoked(ctx context.Context, session string, now time.Time) (bool, error) {
+	s.calls.Add(1)
+	if _, ok := ctx.Deadline(); ok {
+		s.timed.Add(1)
+	}
+	return s.MemoryStore.Revoked(ctx, session, now)
+}
+
+// A LocalRevoker store answers access checks from memory while it is sure,
+// and the check falls back to Revoked, within the store timeout, when it is
+// not.
+func TestLocalRevoker(t *testing.T) {
+	store := &localStore{MemoryStore: ginfresh.NewMemoryStore()}
+	s := keyedServer(t, ginfresh.WithStore(store), ginfresh.WithAccessRevocation())
+	tok := s.Login(t, "alice")
+
+	store.sure.Store(true)
+	testkit.Status(t, s.Get(testkit.Protected, tok.AccessToken), http.StatusOK)
+	store.revokedAnswer.Store(true)
+	testkit.Refused(t, s.Get(testkit.Protected, tok.AccessToken), http.StatusUnauthorized, "invalid_token")
+	if n := store.calls.Load(); n != 0 {
+		t.Errorf("Revoked called %d times while the local answer was sure", n)
+	}
+
+	store.sure.Store(false) // Revoked decides: the session is live
+	testkit.Status(t, s.Get(testkit.Protected, tok.AccessToken), http.StatusOK)
+	if n, timed := store.calls.Load(), store.timed.Load(); n != 1 || timed != 1 {
+		t.Errorf("Revoked called %d times, %d with a deadline; want 1 and 1", n, timed)
+	}
+}

@@ -100,6 +100,21 @@ const (
 	SessionEnded
 )
 
+// LocalRevoker is implemented by a store that can often tell from memory,
+// without I/O, whether a session was revoked, as the Redis store does from
+// its local copy of revocations while that copy is current. The
+// access-token check ([WithAccessRevocation]) asks it first, and calls
+// Revoked, within the store timeout, only when it is not sure: checks are
+// constant and revocations rare, so the usual check costs neither a round
+// trip nor a deadline. A store that wraps such a store and changes what
+// Revoked answers must implement RevokedLocally too (answering sure=false
+// will do), or the check bypasses its Revoked.
+type LocalRevoker interface {
+	// RevokedLocally answers Revoked's question without I/O; sure is false
+	// when only Revoked can tell.
+	RevokedLocally(session string, now time.Time) (revoked, sure bool)
+}
+
 // Counter counts attempts in fixed windows, for the login throttle. A store
 // that also implements Counter (the built-in ones do) shares the throttle
 // between every instance that shares the store.

@@ -439,14 +439,19 @@ func (a *Auth) verify(ctx context.Context, k Kind, token string) (*Claims, error
 	return c, nil
 }
 
-// revoked asks the store about an access token, within the store timeout.
+// revoked asks the store about an access token: from memory when it can
+// tell (see [LocalRevoker]), else within the store timeout.
 func (a *Auth) revoked(ctx context.Context, c *Claims, now time.Time) (bool, error) {
-	if _, ok := a.store.(*MemoryStore); !ok {
-		// The memory store never blocks; any other may.
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, a.storeTimeout)
-		defer cancel()
+	if m, ok := a.store.(*MemoryStore); ok {
+		return m.Revoked(ctx, c.SessionID, now) // never blocks, never fails
 	}
+	if a.localRevoker != nil {
+		if revoked, sure := a.localRevoker.RevokedLocally(c.SessionID, now); sure {
+			return revoked, nil
+		}
+	}
+	ctx, cancel := context.WithTimeout(ctx, a.storeTimeout)
+	defer cancel()
 	revoked, err := a.store.Revoked(ctx, c.SessionID, now)
 	if err != nil {
 		return false, a.log.storeFailed(ctx, "revoked", err)

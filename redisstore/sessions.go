@@ -129,10 +129,8 @@ func (s *Store) RevokeSubject(ctx context.Context, subject string, at, until tim
 // revocations while that is in sync (see doc.go), and asks Redis
 // otherwise.
 func (s *Store) Revoked(ctx context.Context, session string, now time.Time) (bool, error) {
-	if l := s.local; l != nil {
-		if revoked, sure := l.revoked(session, ms(now)); sure {
-			return revoked, nil
-		}
+	if revoked, sure := s.RevokedLocally(session, now); sure {
+		return revoked, nil
 	}
 	v, err := s.client.Get(ctx, s.sessionKeys(session)[1]).Result()
 	switch {
@@ -148,6 +146,16 @@ func (s *Store) Revoked(ctx context.Context, session string, now time.Time) (boo
 	// A mark naming a cut guards a login in flight: that session never got
 	// tokens.
 	return cut == "" && ms(now) < until, nil
+}
+
+// RevokedLocally implements ginfresh.LocalRevoker: the local copy of
+// revocations answers while it is current (see the package doc); it is
+// never sure with [WithoutLocalRevocations].
+func (s *Store) RevokedLocally(session string, now time.Time) (revoked, sure bool) {
+	if s.local == nil {
+		return false, false
+	}
+	return s.local.revoked(session, ms(now))
 }
 
 // Sessions implements ginfresh.Store: the index, then every record in one

@@ -19,7 +19,8 @@ import (
 
 // Store keeps ginfresh sessions, revocations and login-throttle counters in
 // Redis, on one server or a Redis Cluster. It implements
-// ginfresh.Store and ginfresh.Counter; close it with Close. Safe for
+// ginfresh.Store, ginfresh.Counter and ginfresh.LocalRevoker; close it
+// with Close. Safe for
 // concurrent use.
 type Store struct {
 	client redis.UniversalClient
@@ -32,6 +33,8 @@ type Store struct {
 
 	offsets sync.Map // master address → clock offset (time.Duration), see fence
 }
+
+var _ ginfresh.LocalRevoker = (*Store)(nil)
 
 var (
 	_ ginfresh.Store   = (*Store)(nil)

@@ -97,6 +97,12 @@ func revoked(t *testing.T, s ginfresh.Store, id string, at time.Time) bool {
 	if err != nil {
 		t.Fatalf("Revoked(%s): %v", id, err)
 	}
+	// A local answer may be unsure, never wrong.
+	if l, ok := s.(ginfresh.LocalRevoker); ok {
+		if local, sure := l.RevokedLocally(id, at); sure && local != got {
+			t.Errorf("RevokedLocally(%s) = %v (sure), Revoked = %v", id, local, got)
+		}
+	}
 	return got
 }
 
