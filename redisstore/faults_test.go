@@ -226,6 +226,30 @@ func TestRestartWithoutPersistence(t *testing.T) {
 	testkit.Refused(t, b.Get(testkit.Protected, gone.AccessToken), http.StatusUnauthorized, "invalid_token")
 }
 
+// Restoring an older snapshot (RDB) undoes what happened since, as the
+// package doc warns: a session ended since works again, and one that
+// refreshed since presents a token the restored record calls retired,
+// which ends it as a replay. No store can know better; the test pins what
+// the doc says.
+func TestSnapshotRestoreUndoesWhatFollowed(t *testing.T) {
+	srv := startServer(t)
+	p := prefix()
+	a, _ := realPairAt(t, srv.addr(), p)
+	ended, refreshed := a.Login(t, "alice"), a.Login(t, "bob")
+	if err := client(t, srv.addr()).Save(context.Background()).Err(); err != nil {
+		t.Fatal(err)
+	}
+	testkit.Status(t, a.Post("/auth/logout", ended.RefreshToken, ""), http.StatusNoContent)
+	w := a.Refresh(refreshed.RefreshToken)
+	testkit.Status(t, w, http.StatusOK)
+	next := testkit.DecodeTokens(t, w)
+	srv.restart() // loads the snapshot
+	fresh, _ := realPairAt(t, srv.addr(), p)
+	testkit.Status(t, fresh.Get(testkit.Protected, ended.AccessToken), http.StatusOK)
+	testkit.Refused(t, fresh.Refresh(next.RefreshToken), http.StatusUnauthorized, "invalid_token")
+	testkit.Refused(t, fresh.Get(testkit.Protected, next.AccessToken), http.StatusUnauthorized, "invalid_token")
+}
+
 func realPairAt(t *testing.T, addr, p string) (a, b *testkit.Server) {
 	t.Helper()
 	mk := func() *testkit.Server {
