@@ -85,8 +85,8 @@ func newServer(cfg config) (*gin.Engine, error) {
 	})
 	auth.RegisterRoutes(r)
 	serveJWKS(r, auth, cfg)
-	// Public, answering the shape /protected answers: the load test's baseline.
-	r.GET("/public", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"user": "anonymous", "fresh": false}) })
+	// Public, in the shape /protected answers: the load test's baseline.
+	r.GET("/public", api.Whoami(nowOr(cfg.now)))
 	api.Routes(r, auth, users, nowOr(cfg.now))
 	return r, nil
 }

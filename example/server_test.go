@@ -246,12 +246,18 @@ func TestShortSecretRefused(t *testing.T) {
 }
 
 func TestPublicRoute(t *testing.T) {
-	r, _ := newTestServer(t)
+	r, clk := newTestServer(t)
 	for _, token := range []string{"", "not-a-token"} {
 		code, body := call(t, r, "GET", "/public", token, "")
 		assert.Equal(t, 200, code, "token %q", token)
-		assert.Equal(t, map[string]any{"user": "anonymous", "fresh": false}, body)
+		assert.Equal(t, map[string]any{"user": "anonymous", "fresh": false, "acr": "", "sid": "",
+			"auth_time": 0.0, "expires_at": 0.0, "now": float64(clk.now().Unix())}, body)
 	}
+	// A valid token is read on a public route too: it says who asks.
+	access, _ := login(t, r, "test", "test")
+	code, body := call(t, r, "GET", "/public", access, "")
+	assert.Equal(t, 200, code)
+	assert.Equal(t, "test", body["user"])
 }
 
 // A validly signed token that lacks auth_time, acr and the rest answers

@@ -22,13 +22,7 @@ import (
 // now is the clock auth runs on, for the ages the pages show.
 func Routes(g gin.IRouter, auth *ginfresh.Auth, u *Users, now func() time.Time) {
 	recent := ginfresh.MaxAge(5 * time.Minute)
-	g.GET("/protected", auth.RequireAccess(), func(c *gin.Context) {
-		claims := ginfresh.MustClaims(c)
-		c.JSON(http.StatusOK, gin.H{
-			"user": claims.Subject, "fresh": claims.Fresh, "acr": claims.ACR, "sid": claims.SessionID,
-			"auth_time": claims.AuthTime.Unix(), "expires_at": claims.ExpiresAt.Unix(), "now": now().Unix(),
-		})
-	})
+	g.GET("/protected", auth.RequireAccess(), Whoami(now))
 	g.GET("/protected-fresh", auth.RequireFresh(), func(c *gin.Context) {
 		c.JSON(http.StatusOK, gin.H{"user": ginfresh.MustClaims(c).Subject})
 	})
@@ -45,6 +39,29 @@ func Routes(g gin.IRouter, auth *ginfresh.Auth, u *Users, now func() time.Time) 
 		}
 		c.Status(http.StatusNoContent)
 	})
+}
+
+// Whoami answers who is asking: the access token's subject and dates, or
+// on a route without a guard and a request without a token, an anonymous
+// caller in the same shape (so that a load test of a public and a guarded
+// route compares their authentication alone).
+func Whoami(now func() time.Time) gin.HandlerFunc {
+	unix := func(t time.Time) int64 {
+		if t.IsZero() {
+			return 0
+		}
+		return t.Unix()
+	}
+	return func(c *gin.Context) {
+		claims, ok := ginfresh.ClaimsFrom(c)
+		if !ok {
+			claims = &ginfresh.Claims{Subject: "anonymous"}
+		}
+		c.JSON(http.StatusOK, gin.H{
+			"user": claims.Subject, "fresh": claims.Fresh, "acr": claims.ACR, "sid": claims.SessionID,
+			"auth_time": unix(claims.AuthTime), "expires_at": unix(claims.ExpiresAt), "now": now().Unix(),
+		})
+	}
 }
 
 // listSessions answers the user's live sessions, marking the one asking.
