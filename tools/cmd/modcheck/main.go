@@ -41,6 +41,15 @@ func main() {
 		log.Fatal(err)
 	}
 	defer os.RemoveAll(proxy)
+	// A module cache of this run's own: the shared one may hold an older
+	// zip of the same version of a sibling, which it would never fetch
+	// again. The shared cache's downloads serve as a proxy (see check), so
+	// nothing is fetched twice.
+	cache, err := os.MkdirTemp("", "ginfresh-modcache-")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(cache) // writable: -modcacherw
 	// Serve each sibling at every version another module requires.
 	served := map[module.Version]bool{}
 	for _, m := range mods {
@@ -63,7 +72,7 @@ func main() {
 		if m.dir == filepath.Clean(*root) {
 			continue // the root module needs no siblings
 		}
-		if err := check(proxy, m); err != nil {
+		if err := check(proxy, cache, m); err != nil {
 			failed = true
 			fmt.Fprintf(os.Stderr, "FAIL %s: %v\n", m.file.Module.Mod.Path, err)
 			continue
@@ -71,6 +80,8 @@ func main() {
 		fmt.Printf("ok   %s (GOWORK=off, siblings from the proxy)\n", m.file.Module.Mod.Path)
 	}
 	if failed {
+		os.RemoveAll(proxy) // os.Exit skips the deferred calls
+		os.RemoveAll(cache)
 		os.Exit(1)
 	}
 }
@@ -149,7 +160,7 @@ func serve(proxy, dir string, v module.Version) error {
 
 // check copies the module alone into a temporary directory and builds and
 // vets it (tests included) outside any workspace.
-func check(proxy string, m mod) error {
+func check(proxy, cache string, m mod) error {
 	tmp, err := os.MkdirTemp("", "ginfresh-modcheck-")
 	if err != nil {
 		return err
@@ -168,11 +179,15 @@ func check(proxy string, m mod) error {
 	if err := zip.Unzip(work, v, zipPath); err != nil {
 		return err
 	}
+	proxies := "file://" + filepath.ToSlash(proxy)
+	if shared := goEnv("GOMODCACHE"); shared != "" {
+		proxies += ",file://" + filepath.ToSlash(filepath.Join(shared, "cache", "download"))
+	}
 	for _, args := range [][]string{{"mod", "download"}, {"build", "./..."}, {"vet", "./..."}} {
 		cmd := exec.Command("go", args...)
 		cmd.Dir = work
-		cmd.Env = append(os.Environ(), "GOWORK=off", "GOFLAGS=-mod=mod",
-			"GOPROXY=file://"+filepath.ToSlash(proxy)+","+upstream(),
+		cmd.Env = append(os.Environ(), "GOWORK=off", "GOFLAGS=-mod=mod -modcacherw", "GOMODCACHE="+cache,
+			"GOPROXY="+proxies+","+upstream(),
 			"GONOSUMDB="+repo)
 		if out, err := cmd.CombinedOutput(); err != nil {
 			return fmt.Errorf("go %s: %v\n%s", strings.Join(args, " "), err, out)
@@ -184,9 +199,16 @@ func check(proxy string, m mod) error {
 // upstream is the proxy the go command would use, for every module that is
 // not the repository's own.
 func upstream() string {
-	out, err := exec.Command("go", "env", "GOPROXY").Output()
-	if p := strings.TrimSpace(string(out)); err == nil && p != "" && p != "off" {
+	if p := goEnv("GOPROXY"); p != "" && p != "off" {
 		return p
 	}
 	return "https://proxy.golang.org,direct"
+}
+
+func goEnv(name string) string {
+	out, err := exec.Command("go", "env", name).Output()
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(out))
 }
