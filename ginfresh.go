@@ -111,6 +111,7 @@ type Auth struct {
 	format       Format
 	store        Store
 	localRevoker LocalRevoker // the store, when it can answer from memory
+	unanswered   unanswered   // rotations whose outcome the store never told
 	storeTimeout time.Duration
 	authenticate Authenticator
 	refreshHook  RefreshHook

@@ -443,3 +443,56 @@ func TestLocalRevoker(t *testing.T) {
 		t.Errorf("Revoked called %d times, %d with a deadline; want 1 and 1", n, timed)
 	}
 }
+
+// lostAnswerStore commits a rotation and then fails it, once: the store
+// stalled between its commit and its reply.
+type lostAnswerStore struct {
+	*ginfresh.MemoryStore
+	lose atomic.Bool
+}
+
+func (s *lostAnswerStore) Rotate(ctx context.Context, r ginfresh.Rotation) (ginfresh.RotateResult, error) {
+	res, err := s.MemoryStore.Rotate(ctx, r)
+	if err == nil && s.lose.CompareAndSwap(true, false) {
+		return 0, context.DeadlineExceeded
+	}
+	return res, err
+}
+
+// A rotation whose answer was lost is not a replay when the client,
+// told 503, tries again with the same refresh token: the retry redeems it
+// and the session lives on. Reuse detection still holds afterwards.
+func TestRetryAfterLostRotation(t *testing.T) {
+	store := &lostAnswerStore{MemoryStore: ginfresh.NewMemoryStore()}
+	s := keyedServer(t, ginfresh.WithStore(store), ginfresh.WithAccessRevocation())
+	tok := s.Login(t, "alice")
+
+	store.lose.Store(true)
+	testkit.Refused(t, s.Refresh(tok.RefreshToken), http.StatusServiceUnavailable, "temporarily_unavailable")
+	w := s.Refresh(tok.RefreshToken) // the client's retry
+	testkit.Status(t, w, http.StatusOK)
+	next := testkit.DecodeTokens(t, w)
+	testkit.Status(t, s.Get(testkit.Protected, next.AccessToken), http.StatusOK)
+
+	w = s.Refresh(next.RefreshToken)
+	testkit.Status(t, w, http.StatusOK)
+	testkit.Refused(t, s.Refresh(tok.RefreshToken), http.StatusUnauthorized, "invalid_token")
+	testkit.Refused(t, s.Get(testkit.Protected, testkit.DecodeTokens(t, w).AccessToken), http.StatusUnauthorized, "invalid_token")
+}
+
+// After a lost rotation, only the first retry is absorbed: a second
+// presentation of the same refresh token (a thief's copy, or the user's
+// after the thief's) is a replay and ends the session.
+func TestLostRotationStillDetectsReuse(t *testing.T) {
+	store := &lostAnswerStore{MemoryStore: ginfresh.NewMemoryStore()}
+	s := keyedServer(t, ginfresh.WithStore(store), ginfresh.WithAccessRevocation())
+	tok := s.Login(t, "alice")
+	store.lose.Store(true)
+	testkit.Refused(t, s.Refresh(tok.RefreshToken), http.StatusServiceUnavailable, "temporarily_unavailable")
+
+	w := s.Refresh(tok.RefreshToken) // whoever retries first
+	testkit.Status(t, w, http.StatusOK)
+	first := testkit.DecodeTokens(t, w)
+	testkit.Refused(t, s.Refresh(tok.RefreshToken), http.StatusUnauthorized, "invalid_token")
+	testkit.Refused(t, s.Get(testkit.Protected, first.AccessToken), http.StatusUnauthorized, "invalid_token")
+}

@@ -167,7 +167,7 @@ func (a *Auth) refresh(c *gin.Context, rt *Claims) (*Tokens, error) {
 	}
 	next := rt.ID
 	if a.rotation {
-		next = newID()
+		next = a.unanswered.next(rt.ID, now)
 	}
 	if t.AccessToken, t.accessExp, err = a.mintAccess(g, t.jti, false, now, end); err != nil {
 		return nil, err
@@ -180,6 +180,9 @@ func (a *Auth) refresh(c *gin.Context, rt *Claims) (*Tokens, error) {
 		result, err = a.store.Rotate(ctx, Rotation{Session: rt.SessionID, Presented: rt.ID, Next: next, Now: now, IdleUntil: now.Add(a.idleTimeout)})
 		return err
 	})
+	if a.rotation {
+		a.unanswered.settle(rt.ID, next, err == nil, now)
+	}
 	switch {
 	case err != nil:
 		return nil, err
