@@ -110,7 +110,7 @@ import (
 type Auth struct {
 	format       Format
 	store        Store
-	localRevoker LocalRevoker // the store, when it can answer from memory
+	localRevoker LocalRevoker // answers for the store from memory, if it can
 	unanswered   unanswered   // rotations whose outcome the store never told
 	storeTimeout time.Duration
 	authenticate Authenticator
@@ -210,7 +210,14 @@ func New(opts ...Option) (*Auth, error) {
 	if a.store == nil {
 		a.store = NewMemoryStore()
 	}
-	a.localRevoker, _ = a.store.(LocalRevoker)
+	switch s := a.store.(type) {
+	case *MemoryStore:
+		// Not through the interface: a store embedding *MemoryStore that
+		// changes Revoked must not be bypassed by a promoted method.
+		a.localRevoker = memoryRevoker{s}
+	case LocalRevoker:
+		a.localRevoker = s
+	}
 	a.errors = newErrorTable(cmp.Or(c.realm, "api"))
 	a.throttle = newThrottle(c.throttle, c.noThrottle, a.store, a.format, a.now, a.storeTimeout, a.log)
 	return a, nil

@@ -213,6 +213,15 @@ func (s *MemoryStore) Revoked(_ context.Context, session string, _ time.Time) (b
 	return revoked, nil
 }
 
+// memoryRevoker answers access checks for a memory store, which is always
+// sure: its Revoked never blocks and never fails.
+type memoryRevoker struct{ s *MemoryStore }
+
+func (m memoryRevoker) RevokedLocally(session string, now time.Time) (revoked, sure bool) {
+	revoked, _ = m.s.Revoked(context.Background(), session, now)
+	return revoked, true
+}
+
 // Sessions implements [Store].
 func (s *MemoryStore) Sessions(ctx context.Context, subject string, now time.Time) ([]Session, error) {
 	sub := &s.subjects[s.shard(subject)]

@@ -442,9 +442,6 @@ func (a *Auth) verify(ctx context.Context, k Kind, token string) (*Claims, error
 // revoked asks the store about an access token: from memory when it can
 // tell (see [LocalRevoker]), else within the store timeout.
 func (a *Auth) revoked(ctx context.Context, c *Claims, now time.Time) (bool, error) {
-	if m, ok := a.store.(*MemoryStore); ok {
-		return m.Revoked(ctx, c.SessionID, now) // never blocks, never fails
-	}
 	if a.localRevoker != nil {
 		if revoked, sure := a.localRevoker.RevokedLocally(c.SessionID, now); sure {
 			return revoked, nil
