@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -495,4 +496,32 @@ func TestLostRotationStillDetectsReuse(t *testing.T) {
 	first := testkit.DecodeTokens(t, w)
 	testkit.Refused(t, s.Refresh(tok.RefreshToken), http.StatusUnauthorized, "invalid_token")
 	testkit.Refused(t, s.Get(testkit.Protected, first.AccessToken), http.StatusUnauthorized, "invalid_token")
+}
+
+// Of several retries at the same moment after a lost rotation, at most one
+// wins, as of any concurrent refreshes of one token: the retry holding the
+// lost step's ID wins if it reaches the store first; any other is a replay
+// of the retired token and ends the session.
+func TestConcurrentRetriesAfterLostRotation(t *testing.T) {
+	store := &lostAnswerStore{MemoryStore: ginfresh.NewMemoryStore()}
+	s := keyedServer(t, ginfresh.WithStore(store))
+	tok := s.Login(t, "alice")
+	store.lose.Store(true)
+	testkit.Refused(t, s.Refresh(tok.RefreshToken), http.StatusServiceUnavailable, "temporarily_unavailable")
+
+	const n = 10
+	codes := make(chan int, n)
+	var wg sync.WaitGroup
+	for range n {
+		wg.Go(func() { codes <- s.Refresh(tok.RefreshToken).Code })
+	}
+	wg.Wait()
+	close(codes)
+	won := map[int]int{}
+	for c := range codes {
+		won[c]++
+	}
+	if won[http.StatusOK] > 1 || won[http.StatusOK]+won[http.StatusUnauthorized] != n {
+		t.Errorf("retries answered %v, want at most one 200 and the rest 401", won)
+	}
 }

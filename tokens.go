@@ -167,7 +167,7 @@ func (a *Auth) refresh(c *gin.Context, rt *Claims) (*Tokens, error) {
 	}
 	next := rt.ID
 	if a.rotation {
-		next = a.unanswered.next(rt.ID, now)
+		next = a.unanswered.take(rt.ID, now)
 	}
 	if t.AccessToken, t.accessExp, err = a.mintAccess(g, t.jti, false, now, end); err != nil {
 		return nil, err
@@ -180,8 +180,8 @@ func (a *Auth) refresh(c *gin.Context, rt *Claims) (*Tokens, error) {
 		result, err = a.store.Rotate(ctx, Rotation{Session: rt.SessionID, Presented: rt.ID, Next: next, Now: now, IdleUntil: now.Add(a.idleTimeout)})
 		return err
 	})
-	if a.rotation {
-		a.unanswered.settle(rt.ID, next, err == nil, now)
+	if err != nil && a.rotation {
+		a.unanswered.remember(rt.ID, next, now) // the store may have rotated
 	}
 	switch {
 	case err != nil:

@@ -2,6 +2,7 @@ package ginfresh
 
 import (
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -20,6 +21,7 @@ import (
 // been without the loss. A retry that reaches another instance is not
 // covered (docs/sessions.md says so).
 type unanswered struct {
+	size  atomic.Int64 // len(steps), read without the lock on every refresh
 	mu    sync.Mutex
 	steps map[string]unansweredStep // by the presented refresh token's ID
 }
@@ -36,26 +38,34 @@ const (
 	unansweredMax = 10_000
 )
 
-// next returns the ID for the next refresh token after presented: the one
-// an unanswered rotation of presented used, else a new one.
-func (u *unanswered) next(presented string, now time.Time) string {
+// take returns the ID for the next refresh token after presented: the one
+// an unanswered rotation of presented used, else a new one. An entry is
+// handed out once, so of two retries at the same moment only one can be
+// the same step; the other is a second step from a retired token, a
+// replay, as for any two concurrent refreshes.
+func (u *unanswered) take(presented string, now time.Time) string {
+	if u.size.Load() == 0 {
+		return newID()
+	}
 	u.mu.Lock()
 	defer u.mu.Unlock()
-	if s, ok := u.steps[presented]; ok && now.Sub(s.at) < unansweredTTL {
-		return s.next
+	s, ok := u.steps[presented]
+	if !ok {
+		return newID()
 	}
-	return newID()
+	delete(u.steps, presented)
+	u.size.Store(int64(len(u.steps)))
+	if now.Sub(s.at) >= unansweredTTL {
+		return newID()
+	}
+	return s.next
 }
 
-// settle records the outcome of the rotation of presented to next: known
-// (the store answered) forgets it, unknown (the call failed) remembers it.
-func (u *unanswered) settle(presented, next string, known bool, now time.Time) {
+// remember records that the rotation of presented to next failed without
+// the store saying whether it happened.
+func (u *unanswered) remember(presented, next string, now time.Time) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
-	if known {
-		delete(u.steps, presented)
-		return
-	}
 	if u.steps == nil {
 		u.steps = make(map[string]unansweredStep)
 	}
@@ -73,4 +83,5 @@ func (u *unanswered) settle(presented, next string, known bool, now time.Time) {
 		}
 	}
 	u.steps[presented] = unansweredStep{next: next, at: now}
+	u.size.Store(int64(len(u.steps)))
 }
