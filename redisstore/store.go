@@ -18,10 +18,9 @@ import (
 )
 
 // Store keeps ginfresh sessions, revocations and login-throttle counters in
-// Redis, on one server or a Redis Cluster. It implements
-// ginfresh.Store, ginfresh.Counter and ginfresh.LocalRevoker; close it
-// with Close. Safe for
-// concurrent use.
+// Redis, on one server or a Redis Cluster. It implements ginfresh.Store,
+// ginfresh.Counter and ginfresh.LocalRevoker; close it with Close. Safe
+// for concurrent use.
 type Store struct {
 	client redis.UniversalClient
 	prefix string
@@ -34,11 +33,10 @@ type Store struct {
 	offsets sync.Map // master address → clock offset (time.Duration), see fence
 }
 
-var _ ginfresh.LocalRevoker = (*Store)(nil)
-
 var (
-	_ ginfresh.Store   = (*Store)(nil)
-	_ ginfresh.Counter = (*Store)(nil)
+	_ ginfresh.Store        = (*Store)(nil)
+	_ ginfresh.Counter      = (*Store)(nil)
+	_ ginfresh.LocalRevoker = (*Store)(nil)
 )
 
 // Option configures a [Store].
