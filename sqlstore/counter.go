@@ -12,13 +12,12 @@ func (s *Store) Incr(ctx context.Context, key string, now time.Time, window time
 	if window < time.Microsecond {
 		return 0, time.Time{}, fmt.Errorf("sqlstore: incr: window %v is under a microsecond", window)
 	}
-	release, err := s.write(ctx)
-	if err != nil {
+	if err := s.acquire(ctx); err != nil {
 		return 0, time.Time{}, wrap("incr", err)
 	}
-	defer release()
+	defer s.release()
 	var n, reset int64
-	err = s.db.QueryRowContext(ctx, s.q.incr, digest(key), us(now), us(now.Add(window))).Scan(&n, &reset)
+	err := s.db.QueryRowContext(ctx, s.q.incr, digest(key), us(now), us(now.Add(window))).Scan(&n, &reset)
 	if err != nil {
 		return 0, time.Time{}, wrap("incr", err)
 	}
@@ -27,11 +26,10 @@ func (s *Store) Incr(ctx context.Context, key string, now time.Time, window time
 
 // Reset implements ginfresh.Counter.
 func (s *Store) Reset(ctx context.Context, key string) error {
-	release, err := s.write(ctx)
-	if err != nil {
+	if err := s.acquire(ctx); err != nil {
 		return wrap("reset", err)
 	}
-	defer release()
-	_, err = s.db.ExecContext(ctx, s.q.reset, digest(key))
+	defer s.release()
+	_, err := s.db.ExecContext(ctx, s.q.reset, digest(key))
 	return wrap("reset", err)
 }

@@ -43,11 +43,10 @@ func (s *Store) Migrate(ctx context.Context) error {
 	if err != nil {
 		return wrap("migrate", err)
 	}
-	release, err := s.write(ctx)
-	if err != nil {
+	if err := s.acquire(ctx); err != nil {
 		return wrap("migrate", err)
 	}
-	defer release()
+	defer s.release()
 	conn, err := s.db.Conn(ctx)
 	if err != nil {
 		return wrap("migrate", err)

@@ -49,11 +49,10 @@ func (s *Store) Rotate(ctx context.Context, r ginfresh.Rotation) (ginfresh.Rotat
 // marked revoked, until the session would have ended, so that Revoked
 // reports its access tokens.
 func (s *Store) RevokeSession(ctx context.Context, subject, id string, now time.Time) error {
-	release, err := s.write(ctx)
-	if err != nil {
+	if err := s.acquire(ctx); err != nil {
 		return wrap("revoke session", err)
 	}
-	defer release()
+	defer s.release()
 	res, err := s.db.ExecContext(ctx, s.q.revokeSession, digest(id), digest(subject), us(now))
 	if err != nil {
 		return wrap("revoke session", err)
@@ -125,11 +124,10 @@ type querier interface {
 // Every transaction of the store writes first, so on SQLite it holds the
 // write lock before it reads anything.
 func (s *Store) inTx(ctx context.Context, fn func(tx querier) error) error {
-	release, err := s.write(ctx)
-	if err != nil {
+	if err := s.acquire(ctx); err != nil {
 		return err
 	}
-	defer release()
+	defer s.release()
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err

@@ -101,13 +101,12 @@ func (s *Store) createSessionSQLite(ctx context.Context, in ginfresh.Session, to
 
 // rotateSQLite is Rotate in one statement.
 func (s *Store) rotateSQLite(ctx context.Context, r ginfresh.Rotation) (ginfresh.RotateResult, error) {
-	release, err := s.write(ctx)
-	if err != nil {
+	if err := s.acquire(ctx); err != nil {
 		return 0, err
 	}
-	defer release()
+	defer s.release()
 	var revoked bool
-	err = s.db.QueryRowContext(ctx, s.q.rotate,
+	err := s.db.QueryRowContext(ctx, s.q.rotate,
 		digest(r.Session), digest(r.Presented), digest(r.Next), us(r.Now), us(r.IdleUntil)).Scan(&revoked)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):

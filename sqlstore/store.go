@@ -202,19 +202,27 @@ func (s *Store) fence(ctx context.Context) time.Time {
 	return deadline.Add(time.Duration(s.offset.Load()) - margin)
 }
 
-// write takes this process's write turn on SQLite, which allows one writer
-// at a time: waiting here honours ctx and wakes at once, where SQLite's
-// busy handler polls. Other processes on the same file still wait in the
-// busy handler. On PostgreSQL, row locks order writers instead.
-func (s *Store) write(ctx context.Context) (release func(), err error) {
+// acquire takes this process's write turn on SQLite, which allows one
+// writer at a time: waiting here honours ctx and wakes at once, where
+// SQLite's busy handler polls. Other processes on the same file still wait
+// in the busy handler. On PostgreSQL, row locks order writers instead, and
+// acquire and release do nothing. A nil error must be followed by release.
+func (s *Store) acquire(ctx context.Context) error {
 	if s.writer == nil {
-		return func() {}, nil
+		return nil
 	}
 	select {
 	case s.writer <- struct{}{}:
-		return func() { <-s.writer }, nil
+		return nil
 	case <-ctx.Done():
-		return nil, ctx.Err()
+		return ctx.Err()
+	}
+}
+
+// release ends the write turn acquire took.
+func (s *Store) release() {
+	if s.writer != nil {
+		<-s.writer
 	}
 }
 

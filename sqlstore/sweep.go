@@ -35,11 +35,10 @@ func (s *Store) Sweep(ctx context.Context, before time.Time) (int64, error) {
 }
 
 func (s *Store) sweepOne(ctx context.Context, q string, before time.Time) (int64, error) {
-	release, err := s.write(ctx)
-	if err != nil {
+	if err := s.acquire(ctx); err != nil {
 		return 0, err
 	}
-	defer release()
+	defer s.release()
 	res, err := s.db.ExecContext(ctx, q, us(before), s.batch)
 	if err != nil {
 		return 0, err
